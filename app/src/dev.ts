@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres } from './dev/embedded-postgres.js';
+import { startMailCatcher } from './dev/mail-catcher.js';
+
+/**
+ * `npm run dev`: a working SelfMX with no Docker. An embedded PostgreSQL 15 (data kept in
+ * .selfmx-dev/ between runs), a mail catcher unless SMTP_HOST is set, then `serve` with
+ * auto-migrate. Ctrl-C stops everything cleanly.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const home = join(root, '.selfmx-dev');
+
+interface DevCredentials {
+  postgresPassword: string;
+  apiKey: string;
+}
+
+/** Generated once and kept, because the database keeps its password between runs. */
+async function credentials(): Promise<DevCredentials> {
+  const file = join(home, 'credentials.json');
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as DevCredentials;
+  } catch {
+    const created = {
+      postgresPassword: randomBytes(18).toString('base64url'),
+      apiKey: `smx_dev_${randomBytes(24).toString('base64url')}`,
+    };
+    await mkdir(home, { recursive: true });
+    await writeFile(file, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600 });
+    return created;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const { postgresPassword, apiKey } = await credentials();
+  const pgPort = await freePort();
+  const postgres = await startEmbeddedPostgres({
+    baseDir: join(home, 'postgres'),
+    port: pgPort,
+    user: 'selfmx',
+    password: postgresPassword,
+  });
+  const catcher = process.env.SMTP_HOST
+    ? undefined
+    : await startMailCatcher(join(home, 'mail'), (line) => console.log(`[mail catcher] ${line}`));
+
+  const port = process.env.PORT ?? '8080';
+  Object.assign(process.env, {
+    DATABASE_URL: `postgres://selfmx:${postgresPassword}@127.0.0.1:${pgPort}/postgres?sslmode=disable`,
+    API_KEY: process.env.API_KEY ?? apiKey,
+    PORT: port,
+    HOST: process.env.HOST ?? '127.0.0.1',
+    LOG_FORMAT: process.env.LOG_FORMAT ?? 'text',
+    ...(catcher
+      ? { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(catcher.port), SMTP_TLS: 'false' }
+      : {}),
+  });
+  console.log(
+    [
+      '',
+      `SelfMX dev server: http://localhost:${port}`,
+      `API key:           ${process.env.API_KEY}`,
+      catcher ? `Mail catcher:      .selfmx-dev/mail/ (SMTP 127.0.0.1:${catcher.port})` : '',
+      `Try: curl -H "Authorization: Bearer ${process.env.API_KEY}" http://localhost:${port}/v1/emails`,
+      'Stop with Ctrl-C.',
+      '',
+    ]
+      .filter((line) => line !== undefined)
+      .join('\n'),
+  );
+
+  // serve handles SIGINT/SIGTERM itself and resolves once it has shut down.
+  const { run } = await import('./commands/serve.js');
+  try {
+    return await run([]);
+  } finally {
+    await catcher?.stop();
+    await postgres.stop();
+    console.log('SelfMX dev stopped.');
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`selfmx dev: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);
