@@ -1,0 +1,238 @@
+import { readFileSync, statSync } from 'node:fs';
+import { ConfigError } from '../config/config-error.js';
+import { type Env, EnvReader } from '../config/env-reader.js';
+
+/** libpq's sslmode values that SelfMX supports, from least to most strict. */
+export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** The query options DATABASE_URL may carry; anything else is refused. */
+export const URL_OPTIONS = ['sslmode', 'sslrootcert', 'pool_size', 'pool_timeout'] as const;
+
+/** libpq's default when the URL has no sslmode. */
+export const DEFAULT_SSL_MODE: SslMode = 'prefer';
+export const DEFAULT_POOL_SIZE = 10;
+export const DEFAULT_POOL_TIMEOUT_SECONDS = 30;
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 300;
+/** Keeps timeouts inside what setTimeout accepts, with room to spare. */
+const MAX_SECONDS = 86_400;
+
+export interface DatabaseSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  /** Non-enumerable: JSON.stringify, spreads and util.inspect leave it out. Empty when absent. */
+  readonly password: string;
+  readonly sslmode: SslMode;
+  /** Path of the PEM file with the CA certificate(s) that must have signed the server's. */
+  readonly sslrootcert?: string;
+  readonly poolSize: number;
+  readonly poolTimeoutSeconds: number;
+  readonly idleTimeoutSeconds: number;
+  readonly autoMigrate: boolean;
+  /** `postgres://user:***@host:port/db?options`: safe to log. */
+  readonly redactedUrl: string;
+}
+
+const URL_FORMAT = 'postgres://user:password@host:5432/database?sslmode=verify-full';
+
+/**
+ * Reads DATABASE_URL and the DB_* variables into frozen settings. The URL is parsed here, not by
+ * node-postgres, so that sslmode keeps its libpq meaning (see ssl.ts) and the password never
+ * reaches an error message.
+ */
+export function parseDatabaseSettings(env: Env): DatabaseSettings {
+  const read = new EnvReader(env);
+  const url = parseUrl(read.required('DATABASE_URL', `set it to ${URL_FORMAT}`));
+  const options = readQueryOptions(url);
+
+  const sslmode = parseSslMode(options.get('sslmode'));
+  const sslrootcert = options.get('sslrootcert');
+  checkRootCert(sslmode, sslrootcert);
+
+  const settings = {
+    host: parseHost(url),
+    port: url.port === '' ? 5432 : Number(url.port),
+    database: requiredPart(decode(url.pathname.slice(1)), 'the database name', 'path'),
+    user: requiredPart(decode(url.username), 'the user name', 'user'),
+    sslmode,
+    ...(sslrootcert === undefined ? {} : { sslrootcert }),
+    poolSize: poolValue(
+      options,
+      'pool_size',
+      read,
+      'DB_POOL_SIZE',
+      DEFAULT_POOL_SIZE,
+      'connections',
+    ),
+    poolTimeoutSeconds: poolValue(
+      options,
+      'pool_timeout',
+      read,
+      'DB_POOL_TIMEOUT',
+      DEFAULT_POOL_TIMEOUT_SECONDS,
+      'seconds',
+    ),
+    idleTimeoutSeconds: positiveInteger(
+      'DB_IDLE_TIMEOUT',
+      read.optional('DB_IDLE_TIMEOUT'),
+      DEFAULT_IDLE_TIMEOUT_SECONDS,
+      'seconds',
+    ),
+    autoMigrate: read.boolean('DB_AUTO_MIGRATE', true),
+    redactedUrl: '',
+  };
+  const password = decode(url.password);
+  settings.redactedUrl = redactUrl(settings, password !== '', url.search);
+  Object.defineProperty(settings, 'password', { value: password, enumerable: false });
+  return Object.freeze(settings as DatabaseSettings);
+}
+
+/** Parses without ever echoing the input: WHATWG URL errors carry it (password included). */
+function parseUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `is not a valid URL; expected ${URL_FORMAT} (percent-encode special characters in the user name and password)`,
+    );
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `must start with postgres:// or postgresql:// (got ${url.protocol}//); expected ${URL_FORMAT}`,
+    );
+  }
+  return url;
+}
+
+function parseHost(url: URL): string {
+  // WHATWG keeps IPv6 literals in brackets; node's net/tls want them bare.
+  const host = decode(url.hostname).replace(/^\[(.*)\]$/, '$1');
+  return requiredPart(host, 'the host name', 'host');
+}
+
+function requiredPart(value: string, what: string, part: string): string {
+  if (value === '') {
+    throw new ConfigError('DATABASE_URL', `must include ${what} (${part}); expected ${URL_FORMAT}`);
+  }
+  return value;
+}
+
+function decode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    // Never echo the part: it may be the password.
+    throw new ConfigError(
+      'DATABASE_URL',
+      'contains a malformed percent-encoding (a % not followed by two hex digits); encode % as %25',
+    );
+  }
+}
+
+function readQueryOptions(url: URL): Map<string, string> {
+  const options = new Map<string, string>();
+  for (const [name, value] of url.searchParams) {
+    if (!(URL_OPTIONS as readonly string[]).includes(name)) {
+      // The value is not echoed: an operator may have put a secret there (e.g. password=...).
+      throw new ConfigError(
+        name,
+        `is not a supported DATABASE_URL option; accepted options: ${URL_OPTIONS.join(', ')}`,
+      );
+    }
+    if (options.has(name)) {
+      throw new ConfigError(name, 'appears more than once in DATABASE_URL; give it once');
+    }
+    options.set(name, value);
+  }
+  return options;
+}
+
+function parseSslMode(value: string | undefined): SslMode {
+  if (value === undefined) return DEFAULT_SSL_MODE;
+  if (!(SSL_MODES as readonly string[]).includes(value)) {
+    throw new ConfigError(
+      'sslmode',
+      `DATABASE_URL option must be one of ${SSL_MODES.join(', ')} (got "${value}")`,
+    );
+  }
+  return value as SslMode;
+}
+
+/** verify-* need a CA to verify against; a CA named for any mode must be a readable PEM file. */
+function checkRootCert(sslmode: SslMode, path: string | undefined): void {
+  if (path === undefined) {
+    if (sslmode === 'verify-ca' || sslmode === 'verify-full') {
+      throw new ConfigError(
+        'sslrootcert',
+        `DATABASE_URL option is required with sslmode=${sslmode}: set it to the path of the PEM file holding the CA certificate that signed the server's certificate (for Amazon RDS, the regional CA bundle)`,
+      );
+    }
+    return;
+  }
+  if (path === '') {
+    throw new ConfigError('sslrootcert', 'DATABASE_URL option must be a file path (got "")');
+  }
+  let contents: string;
+  try {
+    if (!statSync(path).isFile()) throw new Error('not a file');
+    contents = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigError(
+      'sslrootcert',
+      `DATABASE_URL option names "${path}", which is not a readable file; give the path of a PEM CA certificate file`,
+    );
+  }
+  if (!contents.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(
+      'sslrootcert',
+      `DATABASE_URL option names "${path}", which holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+  }
+}
+
+/** The URL option beats the variable, which beats the default. */
+function poolValue(
+  options: Map<string, string>,
+  option: string,
+  read: EnvReader,
+  variable: string,
+  fallback: number,
+  unit: string,
+): number {
+  const fromUrl = options.get(option);
+  if (fromUrl !== undefined) return positiveInteger(option, fromUrl, fallback, unit);
+  return positiveInteger(variable, read.optional(variable), fallback, unit);
+}
+
+function positiveInteger(
+  field: string,
+  value: string | undefined,
+  fallback: number,
+  unit: string,
+): number {
+  if (value === undefined) return fallback;
+  const where = /^[A-Z_]+$/.test(field) ? '' : 'DATABASE_URL option ';
+  const parsed = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > MAX_SECONDS) {
+    throw new ConfigError(
+      field,
+      `${where}must be a whole number of ${unit} from 1 to ${MAX_SECONDS} (got "${value}"; default ${fallback})`,
+    );
+  }
+  return parsed;
+}
+
+function redactUrl(
+  settings: { host: string; port: number; database: string; user: string },
+  hasPassword: boolean,
+  search: string,
+): string {
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const credentials = `${encodeURIComponent(settings.user)}${hasPassword ? ':***' : ''}`;
+  return `postgres://${credentials}@${host}:${settings.port}/${encodeURIComponent(settings.database)}${search}`;
+}

@@ -1,0 +1,61 @@
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { DatabaseSettings } from './database-settings.js';
+import { explainDatabaseError } from './explain-error.js';
+import { sslClientConfig } from './ssl.js';
+
+/** Shown in pg_stat_activity.application_name, so operators can tell SelfMX's connections apart. */
+export const APPLICATION_NAME = 'selfmx';
+
+/**
+ * The explicit connection config for one client (the pool's and the migrator's). Never a
+ * connectionString: pg would re-read sslmode from it and replace our `ssl` (see ssl.ts).
+ */
+export function clientConfig(settings: DatabaseSettings): pg.ClientConfig {
+  return {
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    database: settings.database,
+    application_name: APPLICATION_NAME,
+    connectionTimeoutMillis: settings.poolTimeoutSeconds * 1000,
+    keepAlive: true,
+    ...sslClientConfig(settings),
+  };
+}
+
+/**
+ * A pool of at most poolSize connections. A caller waits at most poolTimeout for one (pg-pool
+ * then fails with "timeout exceeded when trying to connect"), and connections idle for
+ * idleTimeout are closed. Logs one start-up line with the redacted URL and effective settings.
+ */
+export function createPool(settings: DatabaseSettings, logger?: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    ...clientConfig(settings),
+    max: settings.poolSize,
+    idleTimeoutMillis: settings.idleTimeoutSeconds * 1000,
+  });
+  // A connection that fails while idle (server restart, network cut) is dropped by the pool;
+  // without a listener the 'error' event would crash the process.
+  pool.on('error', (error) => {
+    logger?.warn(
+      { event: 'database_idle_connection_error' },
+      `idle database connection closed: ${explainDatabaseError(error, settings)}`,
+    );
+  });
+  logger?.info(
+    {
+      event: 'database_pool',
+      database: {
+        url: settings.redactedUrl,
+        sslmode: settings.sslmode,
+        poolSize: settings.poolSize,
+        poolTimeoutSeconds: settings.poolTimeoutSeconds,
+        idleTimeoutSeconds: settings.idleTimeoutSeconds,
+      },
+    },
+    `database pool: ${settings.redactedUrl} (sslmode=${settings.sslmode}, pool_size=${settings.poolSize}, pool_timeout=${settings.poolTimeoutSeconds}s, idle_timeout=${settings.idleTimeoutSeconds}s)`,
+  );
+  return pool;
+}
