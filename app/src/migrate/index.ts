@@ -1,0 +1,11 @@
+/** The schema migration mechanism: node-pg-migrate SQL files plus checksums and one shared lock. */
+export { MigrationFailedError } from './migration-failure.js';
+export { MigrationFilesError } from './migration-files.js';
+export { migrationStatus } from './migration-status.js';
+export { migrateDown, migrateUp } from './run-migrations.js';
+export {
+  MigrationIntegrityError,
+  type MigrationState,
+  PendingMigrationsError,
+  verifyMigrations,
+} from './verify.js';

@@ -1,0 +1,50 @@
+import pg from 'pg';
+import type { DatabaseSettings } from '../db/database-settings.js';
+import { clientConfig } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * The advisory lock that serialises every schema change: the `migrate` job and `serve` with
+ * DB_AUTO_MIGRATE=true. The same key in every SelfMX version, so old and new releases queue too.
+ */
+const MIGRATION_LOCK_KEY = '5163420961338411807';
+
+/**
+ * Runs `work` on a dedicated connection holding the migration lock. A second caller waits for the
+ * first to finish (it then usually finds nothing to do). The lock is a session lock: it goes away
+ * with the connection if this process dies.
+ */
+export async function withMigrationLock<T>(
+  settings: DatabaseSettings,
+  logger: Logger,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ ...clientConfig(settings), application_name: 'selfmx-migrate' });
+  // A connection lost while idle would otherwise crash the process; the next query reports it.
+  client.on('error', (error) => logger.warn({ err: error.message }, 'migration connection lost'));
+  await client.connect();
+  try {
+    await acquire(client, logger);
+    try {
+      return await work(client);
+    } finally {
+      // If the connection is gone, so is the lock; keep the original error, not this one.
+      await client
+        .query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY])
+        .catch(() => undefined);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function acquire(client: pg.Client, logger: Logger): Promise<void> {
+  const { rows } = await client.query<{ locked: boolean }>(
+    'SELECT pg_try_advisory_lock($1::bigint) AS locked',
+    [MIGRATION_LOCK_KEY],
+  );
+  if (rows[0]?.locked) return;
+  logger.info('another migration is running; waiting for it to finish');
+  await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+  logger.info('migration lock acquired');
+}

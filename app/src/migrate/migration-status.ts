@@ -1,0 +1,21 @@
+import pg from 'pg';
+import type { DatabaseSettings } from '../db/database-settings.js';
+import { clientConfig } from '../db/pool.js';
+import { locateMigrationsDirectory } from './migration-files.js';
+import { inspectMigrations, type MigrationState } from './verify.js';
+
+/**
+ * Applied (with run_on and whether the file still matches) and pending migrations. Read-only and
+ * without the lock: it reports problems instead of refusing.
+ */
+export async function migrationStatus(settings: DatabaseSettings): Promise<MigrationState> {
+  const directory = await locateMigrationsDirectory();
+  const client = new pg.Client({ ...clientConfig(settings), application_name: 'selfmx-migrate' });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await inspectMigrations(client, directory);
+  } finally {
+    await client.end();
+  }
+}
