@@ -4,6 +4,8 @@ import type { DatabaseSettings } from './database-settings.js';
 interface ErrorFacts {
   code: string;
   message: string;
+  /** The subjectAltName of the server certificate, for host name mismatches. */
+  certificateNames?: string;
 }
 
 type Settings = Pick<
@@ -36,7 +38,7 @@ export function explainDatabaseError(error: unknown, settings: Settings): string
 }
 
 function describe(facts: ErrorFacts, settings: Settings, where: string): string {
-  const { code, message } = facts;
+  const { code, message, certificateNames } = facts;
   const caFile = settings.sslrootcert ? `sslrootcert=${settings.sslrootcert}` : 'no sslrootcert';
   switch (true) {
     case code === 'ECONNREFUSED':
@@ -65,7 +67,7 @@ function describe(facts: ErrorFacts, settings: Settings, where: string): string 
     case /server does not support SSL/i.test(message):
       return `sslmode=${settings.sslmode} requires TLS, but ${where} does not support SSL (ssl=off): turn on ssl in postgresql.conf (ssl_cert_file, ssl_key_file), or, on a trusted private network only, use sslmode=prefer or disable.`;
     case code === 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `Host name mismatch with sslmode=verify-full: the server certificate of ${where} does not name "${settings.host}" (${message}). Connect with a host name the certificate lists, add "${settings.host}" to the certificate's subjectAltName, or use sslmode=verify-ca (CA checked, host name not).`;
+      return `Host name mismatch with sslmode=verify-full: the server certificate of ${where} does not name "${settings.host}" (it lists ${certificateNames || 'no subjectAltName'}). Connect with a host name the certificate lists, add "${settings.host}" to the certificate's subjectAltName, or use sslmode=verify-ca (CA checked, host name not).`;
     case UNTRUSTED_CERT_CODES.has(code):
       return settings.sslrootcert
         ? `The server certificate of ${where} is not signed by the CA in ${caFile} (self-signed or another CA): point sslrootcert at the CA that issued the server certificate (on Amazon RDS, the regional CA bundle).`
@@ -94,14 +96,22 @@ function noHbaEntry(message: string, where: string): string {
 
 function factsOf(error: unknown): ErrorFacts {
   if (!(error instanceof Error)) return { code: '', message: String(error) };
-  const withCode = error as Error & { code?: unknown; errors?: unknown[] };
+  const withCode = error as Error & {
+    code?: unknown;
+    errors?: unknown[];
+    cert?: { subjectaltname?: string };
+  };
   // Node reports a host with several addresses as an AggregateError of the per-address errors.
   const first = Array.isArray(withCode.errors)
     ? (withCode.errors[0] as typeof withCode)
     : undefined;
   const code = withCode.code ?? first?.code;
   const message = withCode.message || first?.message || '';
-  return { code: typeof code === 'string' ? code : '', message };
+  return {
+    code: typeof code === 'string' ? code : '',
+    message,
+    certificateNames: withCode.cert?.subjectaltname,
+  };
 }
 
 /** Replaces the password wherever it occurs, plain or percent-encoded. */
