@@ -1,0 +1,105 @@
+import type pg from 'pg';
+import type { Logger } from '../logger.js';
+import { buildMessage, InvalidMessageError } from '../smtp/build-message.js';
+import {
+  asSmtpFailure,
+  classifySmtpFailure,
+  describeSmtpFailure,
+  isConnectionFailure,
+} from '../smtp/smtp-errors.js';
+import { recordSmtpOk, recordSmtpUnreachable } from '../smtp/smtp-health.js';
+import { smtpErrors, smtpSendDuration } from '../smtp/smtp-metrics.js';
+import type { SmtpTransport } from '../smtp/transport.js';
+import { emailsBounced, emailsDelivered, emailsFailed } from './email-metrics.js';
+import { type Outcome, recordOutcome } from './queue-store.js';
+import type { QueuedEmail } from './queued-email.js';
+import { backoffSeconds, maxAttempts } from './retry-policy.js';
+
+export interface DeliveryContext {
+  readonly pool: Pick<pg.Pool, 'query'>;
+  readonly transport: SmtpTransport;
+  readonly logger: Logger;
+  readonly workerId: string;
+  readonly retryAttempts: number;
+  readonly retryDelaySeconds: number;
+}
+
+/**
+ * Sends one claimed email and records what happened: delivered; bounced on a 5xx; deferred with
+ * backoff on a transient failure; failed when the attempts are used up or the message cannot be
+ * built. Never throws: a failure to record leaves the lease to expire, and the email is retried.
+ */
+export async function deliverEmail(context: DeliveryContext, email: QueuedEmail): Promise<void> {
+  const outcome = await send(context, email);
+  const log = context.logger.child({ emailId: email.id, attempt: email.attempts });
+  try {
+    if (!(await recordOutcome(context.pool, context.workerId, email.id, outcome))) {
+      // Another worker reclaimed the email after our lease expired; it owns the outcome now.
+      log.warn({ outcome: outcome.type }, 'lease lost before the outcome was recorded');
+      return;
+    }
+  } catch (error) {
+    log.error(
+      { err: error instanceof Error ? error.message : String(error), outcome: outcome.type },
+      'could not record the delivery outcome; the email will be retried when its lease expires',
+    );
+    return;
+  }
+  countOutcome(outcome);
+  const level = outcome.type === 'delivered' ? 'info' : 'warn';
+  log[level]({ outcome: outcome.type, smtp: outcome.smtpResponse }, `email ${outcome.type}`);
+}
+
+async function send(context: DeliveryContext, email: QueuedEmail): Promise<Outcome> {
+  let message: ReturnType<typeof buildMessage>;
+  try {
+    message = buildMessage(email);
+  } catch (error) {
+    smtpErrors.inc({ kind: 'invalid' });
+    const reason = error instanceof InvalidMessageError ? error.message : String(error);
+    return { type: 'failed', smtpResponse: null, detail: `invalid message: ${reason}` };
+  }
+
+  const stopTimer = smtpSendDuration.startTimer();
+  try {
+    const info = await context.transport.sendMail(message);
+    stopTimer({ outcome: 'delivered' });
+    recordSmtpOk();
+    const refused = (info.rejected ?? []).map(String);
+    return {
+      type: 'delivered',
+      smtpResponse: String(info.response ?? ''),
+      ...(refused.length > 0 ? { detail: `refused recipients: ${refused.join(', ')}` } : {}),
+    };
+  } catch (error) {
+    const failure = asSmtpFailure(error);
+    const kind = classifySmtpFailure(failure);
+    const reply = describeSmtpFailure(failure);
+    stopTimer({ outcome: kind });
+    smtpErrors.inc({ kind });
+    if (isConnectionFailure(failure)) recordSmtpUnreachable(reply);
+    else recordSmtpOk();
+
+    if (kind === 'permanent') return { type: 'bounced', smtpResponse: reply };
+    if (kind === 'invalid')
+      return { type: 'failed', smtpResponse: reply, detail: 'invalid message' };
+    if (email.attempts >= maxAttempts(context.retryAttempts)) {
+      return {
+        type: 'failed',
+        smtpResponse: reply,
+        detail: `gave up after ${email.attempts} attempts (QUEUE_RETRY_ATTEMPTS=${context.retryAttempts})`,
+      };
+    }
+    return {
+      type: 'deferred',
+      smtpResponse: reply,
+      retryInSeconds: backoffSeconds(email.attempts, context.retryDelaySeconds),
+    };
+  }
+}
+
+function countOutcome(outcome: Outcome): void {
+  if (outcome.type === 'delivered') emailsDelivered.inc();
+  else if (outcome.type === 'bounced') emailsBounced.inc();
+  else if (outcome.type === 'failed') emailsFailed.inc();
+}

@@ -1,0 +1,150 @@
+import type pg from 'pg';
+import { QUEUED_EMAIL_COLUMNS, type QueuedEmail } from './queued-email.js';
+
+/**
+ * The SQL of the queue. The emails table is the queue: a worker claims due rows with
+ * FOR UPDATE SKIP LOCKED (so concurrent workers never claim the same row) and holds them with a
+ * lease (leased_by, lease_expires_at). Every transition writes its email_events row in the same
+ * statement, and only the lease holder can move a row out of 'sending'.
+ */
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+/** Claims up to `limit` due emails, oldest first, for `workerId`; records a 'sending' event each. */
+export async function claimEmails(
+  db: Queryable,
+  workerId: string,
+  limit: number,
+  leaseSeconds: number,
+): Promise<QueuedEmail[]> {
+  const { rows } = await db.query<QueuedEmail>(
+    `WITH due AS (
+       SELECT id FROM emails
+        WHERE status = 'queued' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, created_at, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+     ), claimed AS (
+       UPDATE emails e
+          SET status = 'sending', leased_by = $1, attempts = e.attempts + 1, updated_at = now(),
+              lease_expires_at = now() + make_interval(secs => $3::double precision)
+         FROM due WHERE e.id = due.id
+       RETURNING e.*
+     ), logged AS (
+       INSERT INTO email_events (tenant_id, email_id, type, attempt, detail)
+       SELECT tenant_id, id, 'sending', attempts, 'claimed by ' || $1 FROM claimed
+     )
+     SELECT ${QUEUED_EMAIL_COLUMNS} FROM claimed ORDER BY next_attempt_at, created_at, id`,
+    [workerId, limit, leaseSeconds],
+  );
+  return rows;
+}
+
+/** Extends the leases that `workerId` still holds (a heartbeat while a batch is in flight). */
+export async function renewLeases(
+  db: Queryable,
+  workerId: string,
+  ids: readonly string[],
+  leaseSeconds: number,
+): Promise<number> {
+  const result = await db.query(
+    `UPDATE emails SET lease_expires_at = now() + make_interval(secs => $3::double precision)
+      WHERE id = ANY($2::uuid[]) AND status = 'sending' AND leased_by = $1`,
+    [workerId, ids, leaseSeconds],
+  );
+  return result.rowCount ?? 0;
+}
+
+export type Outcome =
+  | { type: 'delivered'; smtpResponse: string; detail?: string }
+  | { type: 'bounced'; smtpResponse: string }
+  | { type: 'failed'; smtpResponse: string | null; detail: string }
+  | { type: 'deferred'; smtpResponse: string; retryInSeconds: number };
+
+/**
+ * Moves a claimed email out of 'sending' — only while `workerId` still holds its lease, so two
+ * processes can never both finalise one email. False when the lease was lost (expired and
+ * reclaimed by another worker).
+ */
+export async function recordOutcome(
+  db: Queryable,
+  workerId: string,
+  emailId: string,
+  outcome: Outcome,
+): Promise<boolean> {
+  const status = outcome.type === 'deferred' ? 'queued' : outcome.type;
+  const retryIn = outcome.type === 'deferred' ? outcome.retryInSeconds : 0;
+  const lastError = outcome.type === 'delivered' ? null : (outcome.smtpResponse ?? null);
+  const detail = 'detail' in outcome ? (outcome.detail ?? null) : null;
+  const result = await db.query(
+    `WITH moved AS (
+       UPDATE emails
+          SET status = $3,
+              next_attempt_at = CASE WHEN $3 = 'queued'
+                                     THEN now() + make_interval(secs => $6::double precision)
+                                     ELSE next_attempt_at END,
+              sent_at = CASE WHEN $3 = 'delivered' THEN now() ELSE sent_at END,
+              last_error = COALESCE($7, $8),
+              lease_expires_at = NULL, leased_by = NULL, updated_at = now()
+        WHERE id = $1 AND status = 'sending' AND leased_by = $2
+       RETURNING id, tenant_id, attempts
+     )
+     INSERT INTO email_events (tenant_id, email_id, type, attempt, smtp_response, detail)
+     SELECT tenant_id, id, $4, attempts, $5, $8 FROM moved`,
+    [
+      emailId,
+      workerId,
+      status,
+      outcome.type,
+      outcome.smtpResponse,
+      retryIn,
+      lastError,
+      outcome.type === 'delivered' ? null : detail,
+    ],
+  );
+  return result.rowCount === 1;
+}
+
+/**
+ * Releases leases that expired (their worker or process died mid-send): back to 'queued' with
+ * their original place in line, or 'failed' once the attempts are used up. The send may or may
+ * not have reached the relay, which is why delivery is at-least-once.
+ */
+export async function reclaimExpiredLeases(
+  db: Queryable,
+  maxAttempts: number,
+): Promise<{ requeued: number; failed: number }> {
+  const { rows } = await db.query<{ type: 'deferred' | 'failed' }>(
+    `WITH expired AS (
+       SELECT id, leased_by FROM emails
+        WHERE status = 'sending' AND lease_expires_at < now()
+        ORDER BY lease_expires_at
+        LIMIT 100
+        FOR UPDATE SKIP LOCKED
+     ), released AS (
+       UPDATE emails e
+          SET status = CASE WHEN e.attempts >= $1 THEN 'failed' ELSE 'queued' END,
+              last_error = 'the lease of ' || expired.leased_by
+                           || ' expired before the send was confirmed',
+              lease_expires_at = NULL, leased_by = NULL, updated_at = now()
+         FROM expired WHERE e.id = expired.id
+       RETURNING e.id, e.tenant_id, e.attempts, e.status, e.last_error
+     )
+     INSERT INTO email_events (tenant_id, email_id, type, attempt, detail)
+     SELECT tenant_id, id, CASE status WHEN 'failed' THEN 'failed' ELSE 'deferred' END,
+            attempts, last_error
+       FROM released
+     RETURNING type`,
+    [maxAttempts],
+  );
+  const failed = rows.filter((row) => row.type === 'failed').length;
+  return { requeued: rows.length - failed, failed };
+}
+
+/** Emails waiting in the queue (due or backing off); for /health and selfmx_emails_queued. */
+export async function countQueuedEmails(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ count: string }>(
+    `SELECT count(*) AS count FROM emails WHERE status = 'queued'`,
+  );
+  return Number(rows[0]?.count ?? 0);
+}

@@ -1,0 +1,102 @@
+import { type DeliveryContext, deliverEmail } from './deliver-email.js';
+import { emailsFailed } from './email-metrics.js';
+import { claimEmails, reclaimExpiredLeases, renewLeases } from './queue-store.js';
+import type { QueueWakeup } from './queue-wakeup.js';
+import { maxAttempts } from './retry-policy.js';
+
+export interface WorkerTuning {
+  /** Emails claimed at once and sent concurrently through the pooled transport. */
+  readonly batchSize: number;
+  /** How long a claim holds before another worker may take the email (renewed while sending). */
+  readonly leaseSeconds: number;
+  /** The polling fallback when no NOTIFY arrives. */
+  readonly pollIntervalMs: number;
+}
+
+export interface WorkerContext extends DeliveryContext {
+  readonly tuning: WorkerTuning;
+  readonly wakeup: QueueWakeup;
+}
+
+const MAX_ERROR_BACKOFF_MS = 30_000;
+
+/**
+ * One queue worker: claim a batch, deliver it, repeat; when the queue is empty, sleep until a
+ * NOTIFY or the poll interval. Returns once `wakeup` is closed and the batch in hand is finished
+ * (graceful stop never abandons a claimed email mid-send).
+ */
+export async function runQueueWorker(context: WorkerContext): Promise<void> {
+  const { pool, tuning, wakeup, workerId, logger } = context;
+  let consecutiveErrors = 0;
+  while (!wakeup.closed) {
+    const seen = wakeup.generation;
+    let batch: Awaited<ReturnType<typeof claimEmails>>;
+    try {
+      const reclaimed = await reclaimExpiredLeases(pool, maxAttempts(context.retryAttempts));
+      if (reclaimed.failed > 0) emailsFailed.inc(reclaimed.failed);
+      if (reclaimed.requeued + reclaimed.failed > 0) {
+        logger.warn(reclaimed, 'reclaimed emails whose worker stopped mid-send');
+      }
+      batch = await claimEmails(pool, workerId, tuning.batchSize, tuning.leaseSeconds);
+      if (consecutiveErrors > 0)
+        logger.info({ workerId }, 'queue worker reached the database again');
+      consecutiveErrors = 0;
+    } catch (error) {
+      consecutiveErrors += 1;
+      if (consecutiveErrors === 1) {
+        logger.error(
+          { workerId, err: error instanceof Error ? error.message : String(error) },
+          'queue worker cannot reach the database; retrying',
+        );
+      }
+      const backoff = Math.min(250 * 2 ** consecutiveErrors, MAX_ERROR_BACKOFF_MS);
+      await wakeup.wait(seen, Math.min(backoff, tuning.pollIntervalMs));
+      continue;
+    }
+    if (batch.length === 0) {
+      await wakeup.wait(seen, tuning.pollIntervalMs);
+      continue;
+    }
+    await deliverBatch(context, batch);
+  }
+}
+
+async function deliverBatch(
+  context: WorkerContext,
+  batch: Awaited<ReturnType<typeof claimEmails>>,
+): Promise<void> {
+  const pending = new Set(batch.map((email) => email.id));
+  // Renew the leases well before they expire, so a slow relay does not let a second worker
+  // claim (and send) an email this worker is still sending.
+  const heartbeat = setInterval(
+    () => {
+      renewLeases(context.pool, context.workerId, [...pending], context.tuning.leaseSeconds).catch(
+        (error: unknown) =>
+          context.logger.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            'could not renew queue leases',
+          ),
+      );
+    },
+    (context.tuning.leaseSeconds * 1000) / 3,
+  );
+  try {
+    await Promise.all(
+      batch.map(async (email) => {
+        try {
+          await deliverEmail(context, email);
+        } catch (error) {
+          // Unexpected (a bug): keep the worker alive; the lease expires and the email is retried.
+          context.logger.error(
+            { emailId: email.id, err: error instanceof Error ? error.stack : String(error) },
+            'unexpected error while delivering',
+          );
+        } finally {
+          pending.delete(email.id);
+        }
+      }),
+    );
+  } finally {
+    clearInterval(heartbeat);
+  }
+}

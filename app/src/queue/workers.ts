@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { QueueConfig, SmtpConfig } from '../config/app-config.js';
+import type { Logger } from '../logger.js';
+import { trackOpenConnections } from '../smtp/smtp-metrics.js';
+import { createSmtpTransport, openConnections, type SmtpTransport } from '../smtp/transport.js';
+import { trackQueueDepth } from './email-metrics.js';
+import { startQueueListener } from './queue-listener.js';
+import { QueueWakeup } from './queue-wakeup.js';
+import { runQueueWorker, type WorkerTuning } from './queue-worker.js';
+
+export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
+  batchSize: 10,
+  leaseSeconds: 120,
+  pollIntervalMs: 5000,
+});
+
+export interface StartQueueWorkersOptions {
+  readonly pool: pg.Pool;
+  readonly config: { readonly queue: QueueConfig; readonly smtp: SmtpConfig };
+  readonly logger: Logger;
+  /** Internal knobs (tests shorten the lease and lengthen the poll); defaults in DEFAULT_TUNING. */
+  readonly tuning?: Partial<WorkerTuning>;
+}
+
+export interface QueueWorkers {
+  /** This process's lease owner prefix (`host/pid/random`); each worker appends `#n`. */
+  readonly processId: string;
+  /** Stops claiming, finishes the emails in hand, closes the SMTP pool and the listener. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts QUEUE_WORKERS workers that deliver queued emails through one pooled SMTP transport,
+ * woken by LISTEN selfmx_email_queued with a polling fallback. With QUEUE_WORKERS=0 nothing is
+ * started (another process delivers), but selfmx_emails_queued still reports the queue depth.
+ */
+export async function startQueueWorkers(options: StartQueueWorkersOptions): Promise<QueueWorkers> {
+  const { pool, config } = options;
+  const tuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const processId = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  const logger = options.logger.child({ component: 'queue' });
+  trackQueueDepth(pool);
+  if (config.queue.workers === 0) {
+    logger.info('QUEUE_WORKERS=0: this process delivers no email');
+    return { processId, stop: async () => {} };
+  }
+
+  const transport: SmtpTransport = createSmtpTransport(config.smtp);
+  const untrackConnections = trackOpenConnections(() => openConnections(transport));
+  const wakeup = new QueueWakeup();
+  // pg-pool keeps the password non-enumerable, so a spread of pool.options would drop it.
+  const connection = { ...pool.options, password: pool.options.password };
+  const listener = await startQueueListener(connection, () => wakeup.notify(), logger);
+  const loops = Array.from({ length: config.queue.workers }, (_, index) =>
+    runQueueWorker({
+      pool,
+      transport,
+      logger,
+      workerId: `${processId}#${index}`,
+      retryAttempts: config.queue.retryAttempts,
+      retryDelaySeconds: config.queue.retryDelaySeconds,
+      tuning,
+      wakeup,
+    }),
+  );
+  logger.info(
+    { workers: config.queue.workers, smtp: `${config.smtp.host}:${config.smtp.port}`, processId },
+    'queue workers started',
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    processId,
+    stop() {
+      stopping ??= (async () => {
+        wakeup.close();
+        await Promise.all(loops);
+        await listener.stop();
+        transport.close();
+        untrackConnections();
+        logger.info('queue workers stopped');
+      })();
+      return stopping;
+    },
+  };
+}

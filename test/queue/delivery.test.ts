@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { LISTENER_APPLICATION_NAME } from '../../app/src/queue/queue-listener.js';
+import { type QueueWorkers, startQueueWorkers } from '../../app/src/queue/workers.js';
+import { messageIdFor } from '../../app/src/smtp/build-message.js';
+import { smtpHealth } from '../../app/src/smtp/smtp-health.js';
+import { leafParts } from '../support/mime.js';
+import { type QueueFixture, startQueueFixture } from './queue-fixture.js';
+
+describe('queue delivery through a real SMTP server', () => {
+  let fx: QueueFixture;
+  let workers: QueueWorkers | undefined;
+
+  before(async () => {
+    fx = await startQueueFixture({ requireTls: true });
+  });
+  afterEach(async () => {
+    await workers?.stop();
+    workers = undefined;
+    fx.sink.reset();
+  });
+  after(() => fx.close());
+
+  const start = async (
+    queue: Parameters<QueueFixture['queueConfig']>[0] = {},
+    tuning: { pollIntervalMs?: number; leaseSeconds?: number } = {},
+  ) => {
+    workers = await startQueueWorkers({
+      pool: fx.pool,
+      config: { queue: fx.queueConfig(queue), smtp: fx.smtpConfig() },
+      logger: fx.logger,
+      tuning: { pollIntervalMs: 100, ...tuning },
+    });
+    return workers;
+  };
+
+  it('delivers with the right envelope, headers, bodies, attachment and a stable Message-ID', async () => {
+    const id = await fx.insertEmail({
+      from: '"Acme Billing" <billing@acme.example>',
+      to: ['alice@example.net', 'bob@example.net'],
+      cc: ['carol@example.net'],
+      bcc: ['audit@example.org'],
+      replyTo: ['support@acme.example'],
+      subject: 'Your invoice – März',
+      html: '<p>Hello <b>Alice</b></p>',
+      text: 'Hello Alice',
+      headers: { 'X-Entity-Ref-ID': 'inv-42', 'List-Unsubscribe': '<mailto:u@acme.example>' },
+      attachments: [
+        { filename: 'invoice.txt', content: Buffer.from('total: 42 EUR').toString('base64') },
+      ],
+    });
+    await start();
+    const [message] = await fx.sink.waitForMessages(1);
+    assert.ok(message);
+    await fx.waitUntilSettled();
+
+    assert.deepEqual(message.envelope, {
+      from: 'billing@acme.example',
+      to: ['alice@example.net', 'bob@example.net', 'carol@example.net', 'audit@example.org'],
+    });
+    assert.equal(message.secure, true, 'STARTTLS was used');
+    assert.equal(message.header('from'), 'Acme Billing <billing@acme.example>');
+    assert.equal(message.header('to'), 'alice@example.net, bob@example.net');
+    assert.equal(message.header('cc'), 'carol@example.net');
+    assert.equal(message.header('bcc'), undefined, 'bcc is never a header');
+    assert.doesNotMatch(
+      message.raw,
+      /audit@example\.org/,
+      'the bcc address appears nowhere in the message',
+    );
+    assert.equal(message.header('reply-to'), 'support@acme.example');
+    assert.match(message.header('subject') ?? '', /^=\?UTF-8\?/, 'non-ASCII subject is encoded');
+    assert.equal(message.header('message-id'), `<${id}@acme.example>`);
+    assert.equal(
+      message.header('message-id'),
+      messageIdFor({ id, fromAddress: 'x <billing@acme.example>' }),
+    );
+    assert.equal(message.header('x-entity-ref-id'), 'inv-42');
+    assert.equal(message.header('list-unsubscribe'), '<mailto:u@acme.example>');
+
+    const leaves = leafParts(message.mime);
+    assert.equal(
+      leaves.find((p) => p.contentType === 'text/plain')?.body.toString(),
+      'Hello Alice',
+    );
+    assert.equal(
+      leaves.find((p) => p.contentType === 'text/html')?.body.toString(),
+      '<p>Hello <b>Alice</b></p>',
+    );
+    assert.equal(
+      leaves.find((p) => p.filename === 'invoice.txt')?.body.toString(),
+      'total: 42 EUR',
+    );
+
+    assert.equal((await fx.email(id)).status, 'delivered');
+    const events = await fx.events(id);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['queued', 'sending', 'delivered'],
+    );
+    assert.match(events[2]?.smtp_response ?? '', /^250 /);
+    assert.equal(smtpHealth().status, 'ok');
+  });
+
+  it('retries a 421, then delivers; the events carry each SMTP reply', async () => {
+    fx.sink.failNextMessages(1, { code: 421, message: 'Too busy, try later' });
+    const id = await fx.insertEmail();
+    await start({ retryDelaySeconds: 0.2 });
+    await fx.waitUntilSettled();
+
+    assert.deepEqual(
+      fx.sink.attempts.map((m) => m.reply.code),
+      [421, 250],
+    );
+    assert.equal(fx.sink.messages.length, 1);
+    const row = await fx.email(id);
+    assert.equal(row.status, 'delivered');
+    assert.equal(row.attempts, 2);
+    assert.equal(row.last_error, null);
+    const events = await fx.events(id);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['queued', 'sending', 'deferred', 'sending', 'delivered'],
+    );
+    assert.match(events[2]?.smtp_response ?? '', /^421 .*Too busy/);
+    // Both attempts carried the same Message-ID, so a receiver can tell a duplicate.
+    const ids = new Set(fx.sink.attempts.map((m) => m.header('message-id')));
+    assert.equal(ids.size, 1);
+  });
+
+  it('bounces a 550 once, without retrying', async () => {
+    fx.sink.rejectRecipient('nobody@example.net', { code: 550, message: 'No such user here' });
+    const id = await fx.insertEmail({ to: ['nobody@example.net'] });
+    await start({ retryDelaySeconds: 0.1 });
+    await fx.waitUntilSettled();
+
+    const row = await fx.email(id);
+    assert.equal(row.status, 'bounced');
+    assert.equal(row.attempts, 1);
+    assert.match(row.last_error ?? '', /550.*No such user/);
+    const events = await fx.events(id);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['queued', 'sending', 'bounced'],
+    );
+    assert.equal(fx.sink.attempts.length, 0);
+  });
+
+  it('marks an email failed once QUEUE_RETRY_ATTEMPTS retries are used up', async () => {
+    fx.sink.failNextMessages(10, { code: 451, message: 'Local error in processing' });
+    const id = await fx.insertEmail();
+    await start({ retryAttempts: 2, retryDelaySeconds: 0.1 });
+    await fx.waitUntilSettled();
+
+    const row = await fx.email(id);
+    assert.equal(row.status, 'failed');
+    assert.equal(row.attempts, 3, 'the first attempt and 2 retries');
+    assert.equal(fx.sink.attempts.length, 3);
+    const events = await fx.events(id);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['queued', 'sending', 'deferred', 'sending', 'deferred', 'sending', 'failed'],
+    );
+    assert.match(events.at(-1)?.detail ?? '', /gave up after 3 attempts/);
+  });
+
+  it('refuses a header with a line break without sending anything', async () => {
+    const id = await fx.insertEmail({ headers: { 'X-Note': 'a\r\nBcc: victim@example.org' } });
+    await start();
+    await fx.waitUntilSettled();
+    assert.equal((await fx.email(id)).status, 'failed');
+    assert.equal(fx.sink.attempts.length, 0);
+    const events = await fx.events(id);
+    assert.match(events.at(-1)?.detail ?? '', /line break/);
+  });
+
+  it('wakes on NOTIFY without waiting for the poll interval, also after the listener reconnects', async () => {
+    // With a 10-minute poll, only the NOTIFY can explain a delivery within the bounded wait.
+    await start({}, { pollIntervalMs: 600_000 });
+    await fx.insertEmail({}, true);
+    await fx.sink.waitForMessages(1, 10_000);
+
+    const admin = await fx.postgres.client();
+    try {
+      const killed = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [LISTENER_APPLICATION_NAME],
+      );
+      assert.equal(killed.rowCount, 1);
+      // The listener reconnects with backoff; wait until it is LISTENing again.
+      for (let i = 0; i < 100; i++) {
+        const { rowCount } = await admin.query(
+          `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'`,
+          [LISTENER_APPLICATION_NAME],
+        );
+        if (rowCount === 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await admin.end();
+    }
+    await fx.insertEmail({}, true);
+    await fx.sink.waitForMessages(2, 10_000);
+  });
+
+  it('finishes the sends in flight when stopped', async () => {
+    fx.sink.setReplyDelay(700);
+    const ids = await fx.insertEmails(3);
+    const running = await start();
+    // Wait until all three are claimed and on their way to the (slow) relay.
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await fx.pool.query(
+        `SELECT count(*)::int AS n FROM emails WHERE status = 'sending'`,
+      );
+      if (rows[0].n === 3) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await running.stop();
+    for (const id of ids) assert.equal((await fx.email(id)).status, 'delivered');
+    assert.equal(fx.sink.messages.length, 3);
+  });
+});
