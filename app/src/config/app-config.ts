@@ -44,12 +44,16 @@ export interface MigrateConfig {
   readonly log: LogConfig;
 }
 
-/** What `serve` and `worker` need. */
-export interface ServiceConfig extends MigrateConfig {
-  readonly apiKey: string;
-  readonly http: HttpConfig;
+/** What `worker` needs: the queue and SMTP, but no API key or HTTP settings. */
+export interface WorkerConfig extends MigrateConfig {
   readonly queue: QueueConfig;
   readonly smtp: SmtpConfig;
+}
+
+/** What `serve` needs. */
+export interface ServiceConfig extends WorkerConfig {
+  readonly apiKey: string;
+  readonly http: HttpConfig;
 }
 
 export function loadLogConfig(env: Env): LogConfig {
@@ -66,9 +70,8 @@ export function loadMigrateConfig(env: Env): MigrateConfig {
 
 export function loadServiceConfig(env: Env): ServiceConfig {
   const read = new EnvReader(env);
-  const smtpPort = read.integer('SMTP_PORT', 587, { min: 1, max: 65535 });
   return Object.freeze({
-    ...loadMigrateConfig(env),
+    ...loadWorkerConfig(env),
     apiKey: readApiKey(read),
     http: Object.freeze({
       port: read.integer('PORT', 8080, { min: 0, max: 65535 }),
@@ -83,6 +86,14 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       rateLimitRequests: read.integer('RATE_LIMIT_REQUESTS', 100, { min: 1 }),
       rateLimitWindowSeconds: read.integer('RATE_LIMIT_WINDOW', 60, { min: 1 }),
     }),
+  });
+}
+
+export function loadWorkerConfig(env: Env): WorkerConfig {
+  const read = new EnvReader(env);
+  const smtpPort = read.integer('SMTP_PORT', 587, { min: 1, max: 65535 });
+  return Object.freeze({
+    ...loadMigrateConfig(env),
     queue: Object.freeze({
       workers: read.integer('QUEUE_WORKERS', 4, { min: 0, max: 256 }),
       retryAttempts: read.integer('QUEUE_RETRY_ATTEMPTS', 3, { min: 0, max: 100 }),
