@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
  * The advisory lock that serialises every schema change: the `migrate` job and `serve` with
  * DB_AUTO_MIGRATE=true. The same key in every SelfMX version, so old and new releases queue too.
  */
-const MIGRATION_LOCK_KEY = '5163420961338411807';
+export const MIGRATION_LOCK_KEY = '5163420961338411807';
 
 /**
  * Runs `work` on a dedicated connection holding the migration lock. A second caller waits for the
