@@ -85,18 +85,14 @@ function decode(body: string, encoding: string | undefined): Buffer {
 
 function decodeQuotedPrintable(body: string): Buffer {
   const softBreaksRemoved = body.replace(/=\r?\n/g, '');
-  const bytes: number[] = [];
-  for (let i = 0; i < softBreaksRemoved.length; i++) {
-    const char = softBreaksRemoved[i] as string;
-    const hex = softBreaksRemoved.slice(i + 1, i + 3);
-    if (char === '=' && /^[0-9A-F]{2}$/i.test(hex)) {
-      bytes.push(Number.parseInt(hex, 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(char, 'utf8'));
-    }
-  }
-  return Buffer.from(bytes);
+  // Runs of =XX escapes (odd indices after the split) are bytes; the text between is UTF-8.
+  // Whole runs at a time: a byte-by-byte loop made the sink the bottleneck of `npm run bench`.
+  const parts = softBreaksRemoved.split(/((?:=[0-9A-Fa-f]{2})+)/);
+  return Buffer.concat(
+    parts.map((part, index) =>
+      index % 2 === 1 ? Buffer.from(part.replace(/=/g, ''), 'hex') : Buffer.from(part, 'utf8'),
+    ),
+  );
 }
 
 function escapeRegExp(text: string): string {
