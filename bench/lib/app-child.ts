@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** The built bundle, exactly what the container image runs. */
+export const BUNDLE = fileURLToPath(new URL('../../app/dist/selfmx.js', import.meta.url));
+
+export interface AppChild {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** The last lines the process printed (stdout and stderr), for error messages. */
+  output(): string;
+  /** Resolves with the exit code (or the signal name) when the process ends. */
+  readonly exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+/** Spawns `node app/dist/selfmx.js <args>` with exactly `env` (plus PATH). */
+export function spawnApp(args: string[], env: Record<string, string>): AppChild {
+  const child = spawn(process.execPath, [BUNDLE, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  if (child.pid === undefined) throw new Error(`could not spawn ${BUNDLE}`);
+
+  return {
+    pid: child.pid,
+    child,
+    exited,
+    output: () => lines.slice(-40).join('\n'),
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Runs a command of the bundle to completion; rejects with its output if it fails. */
+export async function runAppCommand(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ elapsedMs: number; output: string }> {
+  const began = performance.now();
+  const app = spawnApp(args, env);
+  const timer = setTimeout(() => app.child.kill('SIGKILL'), timeoutMs);
+  const code = await app.exited.finally(() => clearTimeout(timer));
+  const elapsedMs = performance.now() - began;
+  if (code !== 0) throw new Error(`selfmx ${args.join(' ')} exited ${code}:\n${app.output()}`);
+  return { elapsedMs, output: app.output() };
+}
+
+/**
+ * Polls `url` until it answers 200, the process exits, or `timeoutMs` passes. Returns the time
+ * from `since` (a performance.now() value) to the first 200.
+ */
+export async function waitForHealthy(
+  app: AppChild,
+  url: string,
+  since: number,
+  timeoutMs = 30_000,
+): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  let exited = false;
+  void app.exited.then(() => {
+    exited = true;
+  });
+  while (performance.now() < deadline && !exited) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return performance.now() - since;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(
+    `${url} not healthy ${exited ? 'before the process exited' : `after ${timeoutMs} ms`}:\n${app.output()}`,
+  );
+}

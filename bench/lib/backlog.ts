@@ -1,0 +1,77 @@
+import type pg from 'pg';
+
+const TEMPLATE_TABLE = 'bench_email_template';
+
+/**
+ * Columns that make each backlog row its own fresh, due, never-tried email; every other column
+ * is copied from a row the API itself wrote, so the backlog has exactly the API's shape.
+ */
+const FRESH_VALUES: Record<string, string> = {
+  id: 'gen_random_uuid()',
+  status: `'queued'`,
+  to_addresses: `ARRAY['customer-' || i || '@example.test']`,
+  idempotency_key: 'NULL',
+  request_hash: 'NULL',
+  attempts: '0',
+  next_attempt_at: 'now()',
+  lease_expires_at: 'NULL',
+  leased_by: 'NULL',
+  last_error: 'NULL',
+  // Strictly increasing, so FIFO order is the insertion order.
+  created_at: `now() + i * interval '1 microsecond'`,
+  updated_at: 'now()',
+  sent_at: 'NULL',
+};
+
+/** Keeps a copy of the email `emailId` (accepted by POST /v1/emails) as the backlog's model. */
+export async function keepBacklogTemplate(pool: pg.Pool, emailId: string): Promise<void> {
+  await pool.query(`DROP TABLE IF EXISTS ${TEMPLATE_TABLE}`);
+  await pool.query(`CREATE TABLE ${TEMPLATE_TABLE} AS SELECT * FROM emails WHERE id = $1`, [
+    emailId,
+  ]);
+  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${TEMPLATE_TABLE}`);
+  if (rows[0]?.n !== 1) throw new Error(`email ${emailId} is not in the emails table`);
+}
+
+/** Empties the queue (and the events that hang off it) between runs. */
+export async function clearEmails(pool: pg.Pool): Promise<void> {
+  await pool.query('TRUNCATE email_events, emails');
+}
+
+/**
+ * Inserts `count` due emails in one INSERT ... SELECT generate_series, commits, then wakes the
+ * workers the way the API does. Returns performance.now() at the commit.
+ */
+export async function insertBacklog(
+  pool: pg.Pool,
+  count: number,
+  beforeCommit?: (client: pg.PoolClient) => Promise<void>,
+): Promise<number> {
+  const { rows } = await pool.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns
+     WHERE table_schema = current_schema() AND table_name = 'emails'
+       AND is_generated = 'NEVER'
+     ORDER BY ordinal_position`,
+  );
+  const columns = rows.map((row) => row.column_name);
+  const values = columns.map((column) => FRESH_VALUES[column] ?? `t.${column}`);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO emails (${columns.join(', ')})
+       SELECT ${values.join(', ')} FROM ${TEMPLATE_TABLE} t, generate_series(1, $1::int) AS i`,
+      [count],
+    );
+    await beforeCommit?.(client);
+    await client.query('COMMIT');
+    const committedAt = performance.now();
+    await client.query(`SELECT pg_notify('selfmx_email_queued', '')`);
+    return committedAt;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

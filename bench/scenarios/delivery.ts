@@ -1,0 +1,59 @@
+import { measureNodemailerBaseline } from '../lib/baseline-smtp.js';
+import { type BenchEnvironment, SMTP_POOL_SIZE, startService } from '../lib/environment.js';
+import { ratio, round } from '../lib/stats.js';
+import { timeBacklogDelivery, waitForDeliveredRows } from '../lib/timed-delivery.js';
+
+export interface DeliveryRow {
+  readonly workers: number;
+  readonly per_second: number;
+  readonly ratio: number;
+  /** Messages at the sink minus distinct Message-IDs (at-least-once shows up here). */
+  readonly duplicates: number;
+  /** Rows marked delivered in PostgreSQL once the sink had them all. */
+  readonly delivered_rows: number;
+  readonly max_smtp_connections: number;
+}
+
+export interface DeliveryResult {
+  readonly backlog: number;
+  readonly baseline_per_second: number;
+  readonly baseline_max_smtp_connections: number;
+  readonly rows: DeliveryRow[];
+}
+
+/**
+ * A backlog of `backlog` emails delivered by `serve` with each QUEUE_WORKERS value, against
+ * nodemailer alone sending the same number of the same messages with the same pool.
+ */
+export async function measureDelivery(
+  env: BenchEnvironment,
+  backlog: number,
+  workerCounts: number[],
+): Promise<DeliveryResult> {
+  const baseline = await measureNodemailerBaseline(env.sink, SMTP_POOL_SIZE, backlog);
+  const rows: DeliveryRow[] = [];
+  for (const workers of workerCounts) {
+    const service = await startService(env, { QUEUE_WORKERS: String(workers) });
+    try {
+      env.sink.stats.maxOpen = env.sink.stats.open;
+      const timed = await timeBacklogDelivery(env.pool, env.sink, backlog);
+      const ids = new Set(env.sink.messages.map((message) => message.header('message-id')));
+      rows.push({
+        workers,
+        per_second: round(timed.perSecond, 1),
+        ratio: ratio(timed.perSecond, baseline.perSecond),
+        duplicates: env.sink.messages.length - ids.size,
+        delivered_rows: await waitForDeliveredRows(env.pool, backlog),
+        max_smtp_connections: env.sink.stats.maxOpen,
+      });
+    } finally {
+      await service.stop();
+    }
+  }
+  return {
+    backlog,
+    baseline_per_second: round(baseline.perSecond, 1),
+    baseline_max_smtp_connections: baseline.maxOpenConnections,
+    rows,
+  };
+}

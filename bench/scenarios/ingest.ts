@@ -1,0 +1,89 @@
+import { baselineTenant, insertOneEmail } from '../lib/baseline-insert.js';
+import { type ClosedLoopResult, runClosedLoop } from '../lib/closed-loop.js';
+import type { BenchEnvironment, RunningService } from '../lib/environment.js';
+import { HttpJsonClient } from '../lib/http-client.js';
+import { RssSampler } from '../lib/proc-memory.js';
+import { sampleEmailBody } from '../lib/sample-email.js';
+import { ratio, round } from '../lib/stats.js';
+
+export interface IngestRow {
+  readonly concurrency: number;
+  readonly api: ClosedLoopResult;
+  readonly baseline: ClosedLoopResult;
+  /** API accepted per second / baseline INSERTs per second. */
+  readonly ratio: number;
+}
+
+export interface IngestResult {
+  readonly rows: IngestRow[];
+  /** VmHWM of the app process at the end of the ingest runs (includes its start-up). */
+  readonly peak_rss_mb: number;
+  /** The highest VmRSS sampled every 50 ms during the ingest runs. */
+  readonly sampled_peak_rss_mb: number;
+  readonly duration_ms: number;
+  readonly rounds: number;
+}
+
+export interface IngestOptions {
+  concurrencies: number[];
+  durationMs: number;
+  warmupMs: number;
+  /** Baseline and API alternate this many times per concurrency; each keeps its best round. */
+  rounds: number;
+}
+
+/**
+ * POST /v1/emails against a running service (started with QUEUE_WORKERS=0 so delivery does not
+ * compete for the 2 cores), alternating with the plain-INSERT baseline at the same concurrency.
+ */
+export async function measureIngest(
+  env: BenchEnvironment,
+  service: RunningService,
+  options: IngestOptions,
+): Promise<IngestResult> {
+  const tenantId = await baselineTenant(env.pool);
+  const maxConcurrency = Math.max(...options.concurrencies);
+  const client = new HttpJsonClient(
+    service.baseUrl,
+    { authorization: `Bearer ${env.apiKey}` },
+    maxConcurrency,
+  );
+  let index = 0;
+  const postEmail = async () => {
+    index += 1;
+    const response = await client.post('/v1/emails', sampleEmailBody(index));
+    if (response.status < 200 || response.status > 299) {
+      throw new Error(`HTTP ${response.status}: ${response.body.slice(0, 200)}`);
+    }
+  };
+  const insert = insertOneEmail(env.pool, tenantId);
+  const timing = { durationMs: options.durationMs, warmupMs: options.warmupMs };
+
+  const sampler = new RssSampler(service.app.pid);
+  sampler.start();
+  const rows: IngestRow[] = [];
+  try {
+    for (const concurrency of options.concurrencies) {
+      let api: ClosedLoopResult | undefined;
+      let baseline: ClosedLoopResult | undefined;
+      for (let round = 0; round < options.rounds; round++) {
+        const b = await runClosedLoop(insert, { concurrency, ...timing });
+        const a = await runClosedLoop(postEmail, { concurrency, ...timing });
+        if (!baseline || b.perSecond > baseline.perSecond) baseline = b;
+        if (!api || a.perSecond > api.perSecond) api = a;
+      }
+      if (!api || !baseline) throw new Error('no ingest rounds ran');
+      rows.push({ concurrency, api, baseline, ratio: ratio(api.perSecond, baseline.perSecond) });
+    }
+  } finally {
+    client.close();
+  }
+  const memory = sampler.stop();
+  return {
+    rows,
+    peak_rss_mb: round(memory.processPeakMb, 1),
+    sampled_peak_rss_mb: round(memory.sampledPeakMb, 1),
+    duration_ms: options.durationMs,
+    rounds: options.rounds,
+  };
+}

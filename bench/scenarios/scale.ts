@@ -1,0 +1,73 @@
+import { explainQueueQueries, isIndexDriven } from '../lib/claim-explain.js';
+import { type BenchEnvironment, startService } from '../lib/environment.js';
+import { median, ratio, round } from '../lib/stats.js';
+import { timeBacklogDelivery } from '../lib/timed-delivery.js';
+
+export interface ScaleOptions {
+  small: number;
+  large: number;
+  /** Deliveries timed out of the large backlog (the queue is at its deepest then). */
+  largeMeasured: number;
+  /** The small backlog is quick and noisy: run it this many times and keep the median. */
+  smallRuns: number;
+  workers: number;
+}
+
+export interface ScaleResult {
+  readonly workers: number;
+  readonly small_backlog: number;
+  readonly small_per_second: number;
+  readonly large_backlog: number;
+  readonly large_measured: number;
+  readonly large_per_second: number;
+  /** large / small steady delivery rate: 1.0 means the queue does not slow down as it grows. */
+  readonly backlog_ratio: number;
+  readonly large_insert_ms: number;
+  readonly claim_index_driven: boolean;
+  readonly claim_plan: string;
+  readonly reclaim_plan: string;
+}
+
+/**
+ * Whether delivery slows down as the queue grows: the steady rate (first to last measured
+ * message at the sink) with a small backlog against the first `largeMeasured` deliveries of a
+ * large one. The claim query is EXPLAINed against the large backlog just before it commits.
+ */
+export async function measureScale(
+  env: BenchEnvironment,
+  options: ScaleOptions,
+): Promise<ScaleResult> {
+  const service = await startService(env, { QUEUE_WORKERS: String(options.workers) });
+  try {
+    const small: number[] = [];
+    for (let run = 0; run < options.smallRuns; run++) {
+      small.push((await timeBacklogDelivery(env.pool, env.sink, options.small)).steadyPerSecond);
+    }
+    let plans = { claim: '', reclaim: '' };
+    const large = await timeBacklogDelivery(
+      env.pool,
+      env.sink,
+      options.large,
+      options.largeMeasured,
+      async (client) => {
+        plans = await explainQueueQueries(client);
+      },
+    );
+    const smallRate = median(small);
+    return {
+      workers: options.workers,
+      small_backlog: options.small,
+      small_per_second: round(smallRate, 1),
+      large_backlog: options.large,
+      large_measured: options.largeMeasured,
+      large_per_second: round(large.steadyPerSecond, 1),
+      backlog_ratio: ratio(large.steadyPerSecond, smallRate),
+      large_insert_ms: round(large.insertMs, 0),
+      claim_index_driven: isIndexDriven(plans.claim),
+      claim_plan: plans.claim,
+      reclaim_plan: plans.reclaim,
+    };
+  } finally {
+    await service.stop();
+  }
+}
