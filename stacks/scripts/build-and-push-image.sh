@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the SelfMX image from the repository and pushes it to ECR, unless the tag is already
+# there (ECR tags are immutable: a tag is one build, forever).
+# Run by the selfmx-aws stack (terraform_data local-exec) from cdktf.out/stacks/selfmx-aws, or
+# by hand from anywhere:
+#   REPOSITORY_URL=<account>.dkr.ecr.<region>.amazonaws.com/selfmx-prod IMAGE_TAG=sha-0123 \
+#   AWS_REGION=<region> BUILD_CONTEXT=. stacks/scripts/build-and-push-image.sh
+set -euo pipefail
+
+: "${REPOSITORY_URL:?REPOSITORY_URL is required (the ECR repository URL)}"
+: "${IMAGE_TAG:?IMAGE_TAG is required}"
+: "${AWS_REGION:?AWS_REGION is required}"
+context="${BUILD_CONTEXT:-.}"
+registry="${REPOSITORY_URL%%/*}"
+repository="${REPOSITORY_URL#*/}"
+image="${REPOSITORY_URL}:${IMAGE_TAG}"
+
+if aws ecr describe-images --region "$AWS_REGION" --repository-name "$repository" \
+  --image-ids "imageTag=${IMAGE_TAG}" >/dev/null 2>&1; then
+  echo "image ${image} is already in ECR; nothing to build"
+  exit 0
+fi
+
+echo "building ${image} from ${context}"
+docker build --pull --platform linux/amd64 -f "${context}/app/Dockerfile" -t "$image" "$context"
+aws ecr get-login-password --region "$AWS_REGION" |
+  docker login --username AWS --password-stdin "$registry"
+docker push "$image"
