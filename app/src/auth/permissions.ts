@@ -1,0 +1,24 @@
+/** What an API key may do. `*` is everything (the bootstrap admin key has it). */
+export const PERMISSIONS = [
+  'send',
+  'templates:read',
+  'templates:write',
+  'api-keys:read',
+  'api-keys:write',
+  'logs:read',
+  '*',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+export function hasPermission(granted: readonly string[], needed: Permission): boolean {
+  return granted.includes('*') || granted.includes(needed);
+}
+
+/** A key can only hand out permissions it holds itself (no privilege escalation). */
+export function canGrant(granted: readonly string[], requested: readonly Permission[]): boolean {
+  return (
+    granted.includes('*') ||
+    requested.every((permission) => permission !== '*' && granted.includes(permission))
+  );
+}

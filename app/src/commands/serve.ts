@@ -1,0 +1,108 @@
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { ensureBootstrapKey } from '../auth/bootstrap-key.js';
+import type { SmtpConfig } from '../config/app-config.js';
+import { loadServiceConfig } from '../config/app-config.js';
+import { ConfigError } from '../config/config-error.js';
+import { createPool } from '../db/pool.js';
+import { buildServer } from '../http/server.js';
+import type { SmtpProbe } from '../http/server-deps.js';
+import { createLogger, type Logger } from '../logger.js';
+import { migrateUp, verifyMigrations } from '../migrate/index.js';
+import { type QueueWorkers, startQueueWorkers } from '../queue/workers.js';
+import { smtpHealth } from '../smtp/smtp-health.js';
+import { verifySmtp } from '../smtp/verify.js';
+import { describeStartupError } from './worker.js';
+
+const USAGE = 'usage: selfmx serve   (HTTP API and queue workers; configured by the environment)';
+// Orchestrators wait 10 s (Docker) or longer before SIGKILL; finish well inside that.
+const SHUTDOWN_DEADLINE_MS = 9_000;
+
+/**
+ * `selfmx serve`: migrates (DB_AUTO_MIGRATE=true, under the migration job's lock) or verifies
+ * the schema, makes API_KEY the bootstrap admin key, starts QUEUE_WORKERS workers and the API
+ * on HOST:PORT. SIGTERM/SIGINT: stop accepting, finish in-flight requests and sends, close the
+ * pool, exit 0; past the deadline (or on a second signal) exit 1 at once.
+ */
+export async function run(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.length > 0) {
+    console.error(`selfmx serve: unexpected argument "${args[0]}"\n${USAGE}`);
+    return 2;
+  }
+  const config = loadServiceConfig(process.env);
+  const logger = createLogger(config.log, { command: 'serve' });
+  const pool = createPool(config.database, logger);
+  try {
+    if (config.database.autoMigrate) await migrateUp(config.database, logger);
+    else await verifyMigrations(pool);
+    await ensureBootstrapKey(pool, config.apiKey, logger);
+  } catch (error) {
+    await pool.end();
+    if (error instanceof ConfigError) throw error;
+    const message = describeStartupError(error, config.database);
+    logger.error({ event: 'serve_start_failed' }, message);
+    console.error(`selfmx serve: ${message}`);
+    return 1;
+  }
+
+  const workers = await startQueueWorkers({ pool, config, logger });
+  const app = await buildServer({ pool, config, logger, smtp: smtpProbe(config.smtp) });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    logger.error(
+      { event: 'serve_start_failed' },
+      `cannot listen on ${config.http.host}:${config.http.port}: ${reason}`,
+    );
+    await shutDown(app, workers, pool);
+    return 1;
+  }
+
+  const signal = await nextShutdownSignal();
+  logger.info({ signal }, 'stopping: no new connections, finishing in-flight requests and sends');
+  const deadline = setTimeout(
+    () => forceExit(logger, 'shutdown deadline passed'),
+    SHUTDOWN_DEADLINE_MS,
+  );
+  deadline.unref();
+  process.once('SIGTERM', () => forceExit(logger, 'second signal'));
+  process.once('SIGINT', () => forceExit(logger, 'second signal'));
+  await shutDown(app, workers, pool);
+  clearTimeout(deadline);
+  logger.info('SelfMX stopped');
+  return 0;
+}
+
+/** In order: the HTTP server (waits for in-flight requests), the workers, then the pool. */
+async function shutDown(app: FastifyInstance, workers: QueueWorkers, pool: pg.Pool): Promise<void> {
+  await app.close();
+  await workers.stop();
+  await pool.end();
+}
+
+function smtpProbe(config: SmtpConfig): SmtpProbe {
+  return {
+    status: () => smtpHealth().status,
+    async verify() {
+      const result = await verifySmtp(config);
+      if (!result.ok) throw new Error(result.error);
+    },
+  };
+}
+
+function nextShutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}
+
+function forceExit(logger: Logger, why: string): void {
+  logger.error({ event: 'forced_exit' }, `${why}: exiting without waiting for in-flight work`);
+  process.exit(1);
+}

@@ -1,0 +1,131 @@
+import type pg from 'pg';
+import { recordAudit } from '../audit/audit-log.js';
+import type { SendEmailRequest } from '../http/schemas/send-email.js';
+import { renderEmailTemplate, TemplateRenderError } from '../templates/render-email-template.js';
+import { findTemplate } from '../templates/template-repository.js';
+import { CONTROL_CHARACTERS } from './email-address.js';
+import { insertQueuedEmail, type NewEmail } from './email-repository.js';
+import { EMAIL_LIMITS } from './limits.js';
+
+export interface AcceptContext {
+  tenantId: string;
+  apiKeyId: string;
+  requestId: string;
+  ip: string | undefined;
+  idempotencyKey: string | null;
+  /** SHA-256 of the request body, compared on idempotent retries. */
+  requestHash: Buffer | null;
+}
+
+export type AcceptResult =
+  | { kind: 'accepted'; id: string; createdAt: Date; replayed: boolean }
+  | { kind: 'idempotency_conflict' }
+  | { kind: 'invalid'; field: string; message: string };
+
+/**
+ * Accepts an email for delivery: renders its template, then commits the email, its `queued`
+ * event and the audit entry in one transaction. Only then may the caller answer 2xx.
+ */
+export async function acceptEmail(
+  pool: pg.Pool,
+  request: SendEmailRequest,
+  context: AcceptContext,
+): Promise<AcceptResult> {
+  const content = await resolveContent(pool, context.tenantId, request);
+  if ('field' in content) return { kind: 'invalid', ...content };
+  const email: NewEmail = {
+    tenantId: context.tenantId,
+    apiKeyId: context.apiKeyId,
+    from: request.from,
+    to: request.to,
+    cc: request.cc ?? [],
+    bcc: request.bcc ?? [],
+    replyTo: request.reply_to ?? [],
+    ...content,
+    headers: request.headers ?? {},
+    attachments: request.attachments ?? [],
+    tags: request.tags ?? [],
+    idempotencyKey: context.idempotencyKey,
+    requestHash: context.requestHash,
+  };
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const outcome = await insertQueuedEmail(client, email);
+    if (outcome.kind === 'existing') {
+      await client.query('ROLLBACK');
+      return outcome.sameRequest
+        ? { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: true }
+        : { kind: 'idempotency_conflict' };
+    }
+    await recordAudit(client, {
+      tenantId: context.tenantId,
+      actorKeyId: context.apiKeyId,
+      action: 'email.accepted',
+      targetType: 'email',
+      targetId: outcome.id,
+      requestId: context.requestId,
+      ip: context.ip,
+      detail: { recipients: email.to.length + email.cc.length + email.bcc.length },
+    });
+    await client.query('COMMIT');
+    return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+type Content = Pick<NewEmail, 'subject' | 'html' | 'text' | 'templateId' | 'templateData'>;
+
+/** The subject and bodies: given directly, or rendered from the template (given fields win). */
+async function resolveContent(
+  pool: pg.Pool,
+  tenantId: string,
+  request: SendEmailRequest,
+): Promise<Content | { field: string; message: string }> {
+  const templateRef = request.template_id ?? request.template?.id;
+  const field = request.template_id !== undefined ? 'template_id' : 'template.id';
+  if (templateRef === undefined) {
+    return {
+      subject: request.subject ?? '',
+      html: request.html ?? null,
+      text: request.text ?? null,
+      templateId: null,
+      templateData: null,
+    };
+  }
+  const template = await findTemplate(pool, tenantId, templateRef);
+  if (!template) {
+    return { field, message: `no template "${templateRef}" exists for this API key's tenant` };
+  }
+  const data = request.template_data ?? request.template?.variables ?? {};
+  const dataField = request.template_id !== undefined ? 'template_data' : 'template.variables';
+  try {
+    const rendered = renderEmailTemplate(template, data);
+    const subject = request.subject ?? rendered.subject;
+    if (CONTROL_CHARACTERS.test(subject) || subject.length > EMAIL_LIMITS.subjectChars) {
+      return {
+        field: dataField,
+        message: `the rendered subject must be one line of at most ${EMAIL_LIMITS.subjectChars} characters`,
+      };
+    }
+    return {
+      subject,
+      html: request.html ?? rendered.html,
+      text: request.text ?? rendered.text,
+      templateId: template.id,
+      templateData: data,
+    };
+  } catch (error) {
+    if (error instanceof TemplateRenderError) {
+      return {
+        field: dataField,
+        message: `template ${error.part} failed to render: ${error.message}`,
+      };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,198 @@
+import type pg from 'pg';
+import { addressOf } from './email-address.js';
+
+/** The emails table as the API writes and reads it (the delivery workers own the rest). */
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * A validated email ready to queue. Stored shapes the delivery workers read:
+ * addresses as `a@b` or `"Name" <a@b>`; headers `{ name: value }`; attachments
+ * `[{ filename, content (base64), content_type? }]`; tags `[{ name, value }]`.
+ */
+export interface NewEmail {
+  tenantId: string;
+  apiKeyId: string;
+  from: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  replyTo: string[];
+  subject: string;
+  html: string | null;
+  text: string | null;
+  headers: Record<string, string>;
+  attachments: { filename: string; content: string; content_type?: string | undefined }[];
+  tags: { name: string; value: string }[];
+  templateId: string | null;
+  templateData: Record<string, unknown> | null;
+  idempotencyKey: string | null;
+  requestHash: Buffer | null;
+}
+
+export type InsertOutcome =
+  | { kind: 'inserted'; id: string; createdAt: Date }
+  | { kind: 'existing'; id: string; createdAt: Date; sameRequest: boolean };
+
+/**
+ * Inserts a queued email with its `queued` event and wakes the workers (NOTIFY is delivered
+ * when the surrounding transaction commits). With an idempotency key already used by the
+ * tenant, nothing is written and the earlier email is returned instead.
+ */
+export async function insertQueuedEmail(db: Queryable, email: NewEmail): Promise<InsertOutcome> {
+  const { rows } = await db.query<{ id: string; created_at: Date; notified: number }>(
+    `WITH inserted AS (
+       INSERT INTO emails (tenant_id, api_key_id, from_address, to_addresses, cc_addresses,
+         bcc_addresses, reply_to, subject, html, text, headers, attachments, tags, template_id,
+         template_data, idempotency_key, request_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+       ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING id, tenant_id, created_at
+     ), event AS (
+       INSERT INTO email_events (tenant_id, email_id, type)
+       SELECT tenant_id, id, 'queued' FROM inserted
+     ), wake AS (
+       SELECT pg_notify('selfmx_email_queued', '') FROM inserted
+     )
+     SELECT id, created_at, (SELECT count(*) FROM wake)::int AS notified FROM inserted`,
+    [
+      email.tenantId,
+      email.apiKeyId,
+      email.from,
+      email.to,
+      email.cc,
+      email.bcc,
+      email.replyTo,
+      email.subject,
+      email.html,
+      email.text,
+      JSON.stringify(email.headers),
+      JSON.stringify(email.attachments),
+      JSON.stringify(email.tags),
+      email.templateId,
+      email.templateData === null ? null : JSON.stringify(email.templateData),
+      email.idempotencyKey,
+      email.requestHash,
+    ],
+  );
+  const inserted = rows[0];
+  if (inserted) return { kind: 'inserted', id: inserted.id, createdAt: inserted.created_at };
+  const existing = await db.query<{ id: string; created_at: Date; request_hash: Buffer }>(
+    `SELECT id, created_at, request_hash FROM emails WHERE tenant_id = $1 AND idempotency_key = $2`,
+    [email.tenantId, email.idempotencyKey],
+  );
+  const row = existing.rows[0];
+  if (!row) throw new Error('idempotency key conflict without an existing email');
+  return {
+    kind: 'existing',
+    id: row.id,
+    createdAt: row.created_at,
+    sameRequest: email.requestHash !== null && row.request_hash.equals(email.requestHash),
+  };
+}
+
+export interface EmailRow {
+  id: string;
+  status: string;
+  from_address: string;
+  to_addresses: string[];
+  cc_addresses: string[];
+  bcc_addresses: string[];
+  reply_to: string[];
+  subject: string;
+  html: string | null;
+  text: string | null;
+  tags: { name: string; value: string }[];
+  template_id: string | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  sent_at: Date | null;
+  next_attempt_at: Date;
+}
+
+const SUMMARY_COLUMNS = `id, status, from_address, to_addresses, cc_addresses, bcc_addresses,
+  reply_to, subject, tags, template_id, attempts, last_error, created_at, updated_at, sent_at,
+  next_attempt_at`;
+
+export async function findEmail(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<EmailRow | undefined> {
+  const { rows } = await db.query<EmailRow>(
+    `SELECT ${SUMMARY_COLUMNS}, html, text FROM emails WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
+  return rows[0];
+}
+
+export interface EmailFilters {
+  status?: string | undefined;
+  /** A bare address; matches with or without a display name. */
+  from?: string | undefined;
+  to?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+/** Newest first, with the total matching count for pagination. */
+export async function listEmails(
+  db: Queryable,
+  tenantId: string,
+  filters: EmailFilters,
+): Promise<{ rows: Omit<EmailRow, 'html' | 'text'>[]; total: number }> {
+  const values: unknown[] = [tenantId];
+  const conditions = ['tenant_id = $1'];
+  const add = (sql: string, value: unknown) => {
+    values.push(value);
+    conditions.push(sql.replaceAll('?', `$${values.length}`));
+  };
+  if (filters.status) add('status = ?', filters.status);
+  if (filters.from)
+    add(`lower(${BARE_ADDRESS('from_address')}) = lower(?)`, addressOf(filters.from));
+  if (filters.to) {
+    add(
+      `EXISTS (SELECT 1 FROM unnest(to_addresses) AS t(mailbox)
+               WHERE lower(${BARE_ADDRESS('t.mailbox')}) = lower(?))`,
+      addressOf(filters.to),
+    );
+  }
+  const where = conditions.join(' AND ');
+  const [list, count] = await Promise.all([
+    db.query<EmailRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM emails WHERE ${where}
+       ORDER BY created_at DESC, id DESC LIMIT ${Number(filters.limit)} OFFSET ${Number(filters.offset)}`,
+      values,
+    ),
+    db.query<{ total: number }>(`SELECT count(*)::int AS total FROM emails WHERE ${where}`, values),
+  ]);
+  return { rows: list.rows, total: count.rows[0]?.total ?? 0 };
+}
+
+/** SQL for the address part of a stored mailbox (`"Name" <a@b>` -> `a@b`). */
+const BARE_ADDRESS = (column: string) =>
+  `coalesce(substring(${column} from '<([^<>]*)>$'), ${column})`;
+
+export interface EmailEventRow {
+  id: string;
+  type: string;
+  attempt: number;
+  smtp_response: string | null;
+  detail: string | null;
+  created_at: Date;
+}
+
+export async function listEmailEvents(
+  db: Queryable,
+  tenantId: string,
+  emailId: string,
+): Promise<EmailEventRow[]> {
+  const { rows } = await db.query<EmailEventRow>(
+    `SELECT id::text, type, attempt, smtp_response, detail, created_at FROM email_events
+     WHERE tenant_id = $1 AND email_id = $2 ORDER BY id LIMIT 1000`,
+    [tenantId, emailId],
+  );
+  return rows;
+}

@@ -1,0 +1,103 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import { recordAudit } from '../audit/audit-log.js';
+import { type ApiKeyIdentity, findKeyByHash, touchLastUsed } from '../auth/api-key-repository.js';
+import { hashApiKey, sameHash } from '../auth/api-key-secret.js';
+import { hasPermission } from '../auth/permissions.js';
+import type { HttpConfig } from '../config/app-config.js';
+import { consumeRateLimit } from '../rate-limit/rate-limiter.js';
+import { ApiError } from './api-error.js';
+import './fastify-types.js';
+
+const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
+
+/**
+ * On every route that names a permission: authenticate the Bearer key (401, audited when it
+ * fails), count the request against the key's rate limit (429 with Retry-After), then check
+ * the permission (403). Runs before the body is read, so rejected requests cost little.
+ */
+export function registerAuthentication(
+  app: FastifyInstance,
+  pool: pg.Pool,
+  http: HttpConfig,
+): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const permission = request.routeOptions.config.permission;
+    if (!permission) return;
+    const key = await authenticate(pool, request);
+    request.apiKey = key;
+    touchLastUsed(pool, key).catch((error: unknown) =>
+      request.log.warn({ err: error }, 'could not record api key last use'),
+    );
+
+    const limit = await consumeRateLimit(
+      pool,
+      key.id,
+      http.rateLimitRequests,
+      http.rateLimitWindowSeconds,
+    );
+    reply.header('ratelimit-limit', String(limit.limit));
+    reply.header('ratelimit-remaining', String(limit.remaining));
+    reply.header('ratelimit-reset', String(limit.resetSeconds));
+    if (!limit.allowed) {
+      throw new ApiError(
+        429,
+        'rate_limit_exceeded',
+        `too many requests: this API key may make ${limit.limit} requests per ${http.rateLimitWindowSeconds} s; retry after ${limit.resetSeconds} s`,
+        { 'retry-after': String(limit.resetSeconds) },
+      );
+    }
+    if (!hasPermission(key.permissions, permission)) {
+      throw new ApiError(
+        403,
+        'restricted_api_key',
+        `this API key lacks the "${permission}" permission needed for ${request.method} ${request.routeOptions.url}`,
+      );
+    }
+  });
+}
+
+async function authenticate(pool: pg.Pool, request: FastifyRequest): Promise<ApiKeyIdentity> {
+  const header = request.headers.authorization;
+  if (!header) {
+    await auditFailure(pool, request, 'missing');
+    throw new ApiError(
+      401,
+      'missing_api_key',
+      'Authorization: missing API key; send "Authorization: Bearer <key>"',
+    );
+  }
+  const token = BEARER.exec(header)?.[1];
+  if (!token) {
+    await auditFailure(pool, request, 'malformed');
+    throw new ApiError(401, 'invalid_api_key', 'Authorization: expected "Bearer <key>"');
+  }
+  const hash = hashApiKey(token);
+  const found = await findKeyByHash(pool, hash);
+  if (!found || found.revoked || !sameHash(found.keyHash, hash)) {
+    await auditFailure(pool, request, found?.revoked ? 'revoked' : 'unknown', found);
+    throw new ApiError(401, 'invalid_api_key', 'Authorization: API key is invalid or revoked');
+  }
+  return found;
+}
+
+/** Failed authentications are audited; a revoked key is attributed to its tenant. */
+async function auditFailure(
+  pool: pg.Pool,
+  request: FastifyRequest,
+  reason: string,
+  known?: { id: string; tenantId: string },
+): Promise<void> {
+  await recordAudit(pool, {
+    tenantId: known?.tenantId ?? null,
+    actorKeyId: known?.id ?? null,
+    action: 'auth.failed',
+    targetType: 'route',
+    targetId: `${request.method} ${request.routeOptions.url}`,
+    requestId: request.id,
+    ip: request.ip,
+    detail: { reason },
+  }).catch((error: unknown) =>
+    request.log.warn({ err: error }, 'could not audit a failed authentication'),
+  );
+}

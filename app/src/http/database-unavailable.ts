@@ -1,0 +1,21 @@
+/**
+ * True when an error means PostgreSQL cannot be reached or is going away (not a bad query):
+ * such errors are answered with 503 so clients retry, instead of a 500 that reads as a bug.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // Socket errors, and SQLSTATE class 08 (connection) and 57P0x (server shutting down).
+    if (
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(
+        code,
+      )
+    )
+      return true;
+    if (code.startsWith('08') || /^57P0[1-3]$/.test(code)) return true;
+  }
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Query read timeout/i.test(
+    error.message,
+  );
+}

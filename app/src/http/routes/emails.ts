@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { acceptEmail } from '../../emails/accept-email.js';
+import { findEmail, listEmails } from '../../emails/email-repository.js';
+import { ApiError, notFound, validationError } from '../api-error.js';
+import { callerOf } from '../caller.js';
+import { readIdempotency } from '../idempotency-key.js';
+import { type RouteSpec, route } from '../route-spec.js';
+import { idParams, listBody, listSchema, pageWindow, paginationQuery } from '../schemas/common.js';
+import {
+  EMAIL_STATUSES,
+  emailSchema,
+  emailSummarySchema,
+  emailSummaryView,
+  emailView,
+} from '../schemas/email-views.js';
+import { sendEmailResponseSchema, sendEmailSchema } from '../schemas/send-email.js';
+import type { ServerDeps } from '../server-deps.js';
+
+/** POST /v1/emails (Resend's path) and /v1/send (the seed's), GET /v1/emails[/{id}]. */
+export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
+  const send = (url: string) =>
+    route({
+      method: 'POST',
+      url,
+      summary: 'Queue an email (Resend-compatible); answered once it is committed',
+      tag: 'emails',
+      permission: 'send',
+      body: sendEmailSchema,
+      response: sendEmailResponseSchema,
+      handler: async ({ body, request }) => {
+        const key = callerOf(request);
+        const idempotency = readIdempotency(request);
+        const result = await acceptEmail(pool, body, {
+          tenantId: key.tenantId,
+          apiKeyId: key.id,
+          requestId: request.id,
+          ip: request.ip,
+          idempotencyKey: idempotency.key,
+          requestHash: idempotency.requestHash,
+        });
+        if (result.kind === 'invalid') throw validationError(result.field, result.message);
+        if (result.kind === 'idempotency_conflict') {
+          throw new ApiError(
+            409,
+            'invalid_idempotent_request',
+            'Idempotency-Key: was already used with a different request body; use a new key',
+          );
+        }
+        return { id: result.id, status: 'queued', created_at: result.createdAt.toISOString() };
+      },
+    });
+
+  return [
+    send('/v1/emails'),
+    send('/v1/send'),
+    route({
+      method: 'GET',
+      url: '/v1/emails',
+      summary: 'List emails, newest first',
+      tag: 'emails',
+      permission: 'logs:read',
+      query: z.strictObject({
+        ...paginationQuery,
+        status: z.enum(EMAIL_STATUSES).optional(),
+        from: z.string().max(1000).optional().meta({ description: 'sender address' }),
+        to: z.string().max(1000).optional().meta({ description: 'one recipient address' }),
+      }),
+      response: listSchema(emailSummarySchema),
+      handler: async ({ query, request }) => {
+        const { rows, total } = await listEmails(pool, callerOf(request).tenantId, {
+          ...pageWindow(query),
+          status: query.status,
+          from: query.from,
+          to: query.to,
+        });
+        return listBody(rows.map(emailSummaryView), query, total);
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/v1/emails/:id',
+      summary: 'One email: status (also as last_event), timestamps, last error',
+      tag: 'emails',
+      permission: 'logs:read',
+      params: idParams('email'),
+      response: emailSchema,
+      handler: async ({ params, request }) => {
+        const email = await findEmail(pool, callerOf(request).tenantId, params.id);
+        if (!email) throw notFound(`email ${params.id}`);
+        return emailView(email);
+      },
+    }),
+  ];
+}

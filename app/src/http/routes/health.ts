@@ -1,0 +1,87 @@
+import type pg from 'pg';
+import { z } from 'zod';
+import { isDatabaseUnavailable } from '../database-unavailable.js';
+import { route } from '../route-spec.js';
+import type { ServerDeps } from '../server-deps.js';
+
+// queue_depth is counted up to this many emails, so that /health stays cheap with a backlog.
+const QUEUE_DEPTH_CAP = 100_000;
+// /health answers within this bound even when PostgreSQL does not (and within the pool timeout).
+const MAX_CHECK_SECONDS = 5;
+
+const healthSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  database: z.enum(['ok', 'unavailable']),
+  smtp: z.string(),
+  queue_depth: z.number().int().nullable(),
+  reason: z.string().optional(),
+});
+
+/**
+ * GET /health: 200 while PostgreSQL answers, 503 with the reason when it does not. SMTP is
+ * reported but never fails the check: an SMTP outage must not get the containers restarted.
+ */
+export function healthRoute({ pool, config, smtp }: ServerDeps) {
+  const timeoutMs = Math.min(config.database.poolTimeoutSeconds, MAX_CHECK_SECONDS) * 1000;
+  return route({
+    method: 'GET',
+    url: '/health',
+    summary: 'Liveness and readiness: the database answers (200) or not (503)',
+    tag: 'operations',
+    response: healthSchema,
+    handler: async ({ reply }) => {
+      const [database, smtpStatus] = await Promise.all([
+        checkDatabase(pool, timeoutMs),
+        withTimeout(
+          Promise.resolve().then(() => smtp.status()),
+          timeoutMs,
+        ).catch(() => 'unknown'),
+      ]);
+      if ('reason' in database) {
+        reply.code(503);
+        return {
+          status: 'unavailable',
+          database: 'unavailable',
+          smtp: smtpStatus,
+          queue_depth: null,
+          reason: database.reason,
+        };
+      }
+      return { status: 'ok', database: 'ok', smtp: smtpStatus, queue_depth: database.queueDepth };
+    },
+  });
+}
+
+async function checkDatabase(
+  pool: pg.Pool,
+  timeoutMs: number,
+): Promise<{ queueDepth: number } | { reason: string }> {
+  try {
+    const { rows } = await withTimeout(
+      pool.query<{ depth: number }>({
+        text: `SELECT count(*)::int AS depth FROM
+                 (SELECT 1 FROM emails WHERE status = 'queued' LIMIT ${QUEUE_DEPTH_CAP}) AS queued`,
+        query_timeout: timeoutMs,
+      } as pg.QueryConfig),
+      timeoutMs,
+    );
+    return { queueDepth: rows[0]?.depth ?? 0 };
+  } catch (error) {
+    return { reason: describe(error) };
+  }
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string }).code;
+  const prefix = isDatabaseUnavailable(error) ? 'database unreachable' : 'database check failed';
+  return `${prefix}: ${code ? `${code} ` : ''}${message}`;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

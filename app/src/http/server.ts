@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { EMAIL_LIMITS } from '../emails/limits.js';
+import { registerApiMetrics } from './api-metrics.js';
+import { registerAuthentication } from './authentication-hook.js';
+import { registerErrorHandling } from './error-handler.js';
+import { buildOpenApiDocument } from './openapi-document.js';
+import { observePool } from './pool-metrics.js';
+import { registerRoutes } from './register-routes.js';
+import type { RouteSpec } from './route-spec.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { auditRoutes } from './routes/audit.js';
+import { emailRoutes } from './routes/emails.js';
+import { healthRoute } from './routes/health.js';
+import { logRoutes } from './routes/logs.js';
+import { metricsRoute } from './routes/metrics.js';
+import { openApiRoute } from './routes/openapi.js';
+import { templateRoutes } from './routes/templates.js';
+import { testSmtpRoute } from './routes/test-smtp.js';
+import type { ServerDeps } from './server-deps.js';
+
+const API_VERSION = '1.0.0';
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Builds the SelfMX HTTP API on injected dependencies (pool, config, logger, SMTP probe).
+ * The caller listens and closes it; closing stops accepting and waits for in-flight requests.
+ */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    disableRequestLogging: true,
+    bodyLimit: EMAIL_LIMITS.bodyBytes,
+    // Behind a load balancer: the client address (for audit entries) is in X-Forwarded-For.
+    trustProxy: true,
+    requestIdLogLabel: 'request_id',
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  registerErrorHandling(app);
+  acceptEmptyJsonBodies(app);
+  await app.register(cors, corsOptions(deps.config.http.corsOrigins));
+  registerApiMetrics(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+  registerAuthentication(app, deps.pool, deps.config.http);
+
+  const specs: RouteSpec[] = [
+    healthRoute(deps),
+    metricsRoute(),
+    openApiRoute(() => openApi),
+    ...emailRoutes(deps),
+    ...logRoutes(deps),
+    ...templateRoutes(deps),
+    ...apiKeyRoutes(deps),
+    ...auditRoutes(deps),
+    testSmtpRoute(deps),
+  ] as RouteSpec[];
+  const openApi = buildOpenApiDocument(specs, API_VERSION);
+  registerRoutes(app, specs);
+
+  const observed = observePool(deps.pool);
+  app.addHook('onClose', async () => observed.forget());
+  return app;
+}
+
+/**
+ * JSON only (anything else is a 415), and an empty body counts as no body: Resend's SDKs send
+ * `Content-Type: application/json` on DELETE requests too.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
+}
+
+function corsOptions(origins: readonly string[]) {
+  return {
+    origin: origins.includes('*') ? '*' : [...origins],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+    exposedHeaders: [
+      'Retry-After',
+      'ratelimit-limit',
+      'ratelimit-remaining',
+      'ratelimit-reset',
+      'x-request-id',
+    ],
+    maxAge: 600,
+  };
+}
