@@ -9,6 +9,7 @@ import {
   migrateUp,
   migrationStatus,
   PendingMigrationsError,
+  prepareSchema,
   verifyMigrations,
 } from '../../app/src/migrate/index.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -113,5 +114,25 @@ describe('migration functions (serve start-up)', () => {
     assert.deepEqual(applied.pending, []);
     assert.deepEqual(await migrateDown(settings, 5, logger), [INITIAL]);
     assert.deepEqual(await migrateDown(settings, 1, logger), []);
+  });
+
+  it('prepareSchema migrates with DB_AUTO_MIGRATE=true and only verifies with false', async () => {
+    const { name } = await freshSettings();
+    const url = postgres.url('', name);
+    const manual = parseDatabaseSettings({ DATABASE_URL: url, DB_AUTO_MIGRATE: 'false' });
+    const auto = parseDatabaseSettings({ DATABASE_URL: url });
+    const pool = createPool(manual);
+    try {
+      await assert.rejects(prepareSchema(manual, pool, logger), PendingMigrationsError);
+      assert.deepEqual((await migrationStatus(manual)).applied, [], 'false changed nothing');
+      await prepareSchema(auto, pool, logger);
+      assert.deepEqual(
+        (await migrationStatus(manual)).applied.map((m) => m.name),
+        [INITIAL],
+      );
+      await prepareSchema(manual, pool, logger);
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -2,6 +2,7 @@
 export { MigrationFailedError } from './migration-failure.js';
 export { MigrationFilesError } from './migration-files.js';
 export { migrationStatus } from './migration-status.js';
+export { prepareSchema } from './prepare-schema.js';
 export { migrateDown, migrateUp } from './run-migrations.js';
 export {
   MigrationIntegrityError,
