@@ -1,0 +1,103 @@
+import { isIP } from 'node:net';
+import { ConfigError } from '../../app/src/config/config-error.js';
+import { type Env, EnvReader } from '../../app/src/config/env-reader.js';
+import { type DeploymentConfig, loadDeploymentConfig } from './deployment-config.js';
+
+/** The selfmx-local settings: the shared deployment config plus what only Docker needs. */
+export interface LocalConfig extends DeploymentConfig {
+  readonly http: {
+    /** SELFMX_HTTP_PORT: the host port the API is published on. */
+    readonly port: number;
+    /** SELFMX_HTTP_BIND_ADDRESS: the host address it is bound to. */
+    readonly bindAddress: string;
+  };
+  readonly postgres: {
+    /** SELFMX_POSTGRES_IMAGE: a pinned PostgreSQL 15.x image. */
+    readonly image: string;
+    /** SELFMX_DB_PUBLISH_PORT: publish PostgreSQL on the host (undefined: not published). */
+    readonly publishPort: number | undefined;
+    /** SELFMX_DB_PUBLISH_ADDRESS: the host address it is published on. */
+    readonly publishAddress: string;
+  };
+  readonly mailpit: {
+    /** SELFMX_MAILPIT_IMAGE */
+    readonly image: string;
+    /** SELFMX_MAILPIT_PORT: the host port of the web UI (always bound to 127.0.0.1). */
+    readonly uiPort: number;
+  };
+}
+
+export const DEFAULT_POSTGRES_IMAGE = 'postgres:15.10-alpine';
+export const DEFAULT_MAILPIT_IMAGE = 'axllent/mailpit:v1.20.4';
+/** The postgres image's max_connections (100) minus superuser_reserved_connections (3). */
+export const LOCAL_MAX_POOL_SIZE = 97;
+
+export function loadLocalConfig(env: Env): LocalConfig {
+  const deployment = loadDeploymentConfig(env);
+  const read = new EnvReader(env);
+  // The app's pool and the migration job's never overlap (the job ends before the app starts),
+  // so one pool must fit into what the postgres container allows.
+  if (deployment.database.poolSize > LOCAL_MAX_POOL_SIZE) {
+    throw new ConfigError(
+      'SELFMX_DB_POOL_SIZE',
+      `must be at most ${LOCAL_MAX_POOL_SIZE} for the local stack: the postgres container allows 100 connections, 3 of them reserved (got ${deployment.database.poolSize})`,
+    );
+  }
+  return Object.freeze({
+    ...deployment,
+    http: Object.freeze({
+      port: read.integer('SELFMX_HTTP_PORT', 8080, { min: 1, max: 65535 }),
+      bindAddress: readAddress(read, 'SELFMX_HTTP_BIND_ADDRESS', '127.0.0.1'),
+    }),
+    postgres: Object.freeze({
+      image: readPostgresImage(read),
+      publishPort: read.optional('SELFMX_DB_PUBLISH_PORT')
+        ? read.integer('SELFMX_DB_PUBLISH_PORT', 5432, { min: 1, max: 65535 })
+        : undefined,
+      publishAddress: readAddress(read, 'SELFMX_DB_PUBLISH_ADDRESS', '127.0.0.1'),
+    }),
+    mailpit: Object.freeze({
+      image: readPinnedImage(read, 'SELFMX_MAILPIT_IMAGE', DEFAULT_MAILPIT_IMAGE),
+      uiPort: read.integer('SELFMX_MAILPIT_PORT', 8025, { min: 1, max: 65535 }),
+    }),
+  });
+}
+
+function readAddress(read: EnvReader, name: string, fallback: string): string {
+  const address = read.string(name, fallback);
+  if (isIP(address) === 0) {
+    throw new ConfigError(
+      name,
+      `must be an IP address of this host, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface) (got "${address}")`,
+    );
+  }
+  return address;
+}
+
+/** An image reference pinned to a tag or digest: `latest` or no tag would change under you. */
+function readPinnedImage(read: EnvReader, name: string, fallback: string): string {
+  const image = read.string(name, fallback);
+  const match =
+    /^([a-z0-9][a-z0-9._/:-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(image);
+  const tag = match?.[2];
+  const digest = match?.[3];
+  if (!match || (tag === undefined && digest === undefined) || tag === 'latest') {
+    throw new ConfigError(
+      name,
+      `must be an image pinned to a version tag or digest, e.g. ${fallback} (got "${image}")`,
+    );
+  }
+  return image;
+}
+
+function readPostgresImage(read: EnvReader): string {
+  const image = readPinnedImage(read, 'SELFMX_POSTGRES_IMAGE', DEFAULT_POSTGRES_IMAGE);
+  const tag = /:([\w][\w.-]*)(?:@|$)/.exec(image.slice(image.lastIndexOf('/') + 1))?.[1];
+  if (tag !== undefined && !/^15\.\d+(?:\.\d+)?(?:-[\w.-]+)?$/.test(tag)) {
+    throw new ConfigError(
+      'SELFMX_POSTGRES_IMAGE',
+      `must be a PostgreSQL 15 image pinned to a minor release, e.g. ${DEFAULT_POSTGRES_IMAGE}: SelfMX is built and tested against PostgreSQL 15 (got "${image}")`,
+    );
+  }
+  return image;
+}

@@ -1,0 +1,125 @@
+import { Fn, Token } from 'cdktf';
+import type { DatabasePoolConfig, LogLevel } from '../config/deployment-config.js';
+
+/**
+ * The SelfMX container environment (DESIGN.md "App environment"), built the same way for every
+ * target so that the migration job and the app always get identical database settings.
+ * Values may be Terraform tokens (a generated password, a container name).
+ */
+export type AppEnvironment = Readonly<Record<string, string>>;
+
+/** Variables that carry secrets: the AWS stack moves them to `secrets`, never `environment`. */
+export const SECRET_VARIABLES = ['DATABASE_URL', 'API_KEY', 'SMTP_PASS'] as const;
+
+/** The port the app listens on inside its container (PORT). */
+export const APP_CONTAINER_PORT = 8080;
+
+export interface DatabaseUrlParts {
+  readonly user: string;
+  /** Plain text or a token; percent-encoded here (with Terraform's urlencode for tokens). */
+  readonly password: string;
+  readonly host: string;
+  /** @default 5432 */
+  readonly port?: number;
+  readonly database: string;
+  /** Query options such as `{ sslmode: 'verify-full', sslrootcert: '/app/certs/ca.pem' }`. */
+  readonly options: Readonly<Record<string, string>>;
+}
+
+/** `postgres://user:password@host:port/database?options`, the format the seed documents. */
+export function databaseUrl(parts: DatabaseUrlParts): string {
+  const query = Object.entries(parts.options)
+    .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+    .join('&');
+  return `postgres://${urlComponent(parts.user)}:${urlComponent(parts.password)}@${parts.host}:${parts.port ?? 5432}/${urlComponent(parts.database)}${query ? `?${query}` : ''}`;
+}
+
+/** Percent-encodes a URL component now, or at apply time when it is a Terraform token. */
+export function urlComponent(value: string): string {
+  return Token.isUnresolved(value) ? Fn.urlencode(value) : encodeURIComponent(value);
+}
+
+export interface DatabaseEnvironmentProps {
+  readonly url: string;
+  readonly pool: DatabasePoolConfig;
+}
+
+/** DATABASE_URL and DB_POOL_* : what the migration job and the app must share exactly. */
+export function databaseEnvironment(props: DatabaseEnvironmentProps): AppEnvironment {
+  return {
+    DATABASE_URL: props.url,
+    DB_POOL_SIZE: String(props.pool.poolSize),
+    DB_POOL_TIMEOUT: String(props.pool.poolTimeoutSeconds),
+    DB_IDLE_TIMEOUT: String(props.pool.idleTimeoutSeconds),
+  };
+}
+
+export interface SmtpEnvironmentProps {
+  readonly host: string;
+  readonly port: number;
+  readonly user?: string;
+  /** Plain text or a token (a sensitive variable, a secret). */
+  readonly pass?: string;
+  readonly tls: boolean;
+  readonly tlsVerify: boolean;
+}
+
+export function smtpEnvironment(smtp: SmtpEnvironmentProps): AppEnvironment {
+  return {
+    SMTP_HOST: smtp.host,
+    SMTP_PORT: String(smtp.port),
+    ...(smtp.user === undefined ? {} : { SMTP_USER: smtp.user }),
+    ...(smtp.pass === undefined ? {} : { SMTP_PASS: smtp.pass }),
+    SMTP_TLS: String(smtp.tls),
+    SMTP_TLS_VERIFY: String(smtp.tlsVerify),
+  };
+}
+
+export interface LogEnvironmentProps {
+  readonly level: LogLevel;
+  /** @default 'json' */
+  readonly format?: 'json' | 'text';
+}
+
+export function logEnvironment(log: LogEnvironmentProps): AppEnvironment {
+  return { LOG_LEVEL: log.level, LOG_FORMAT: log.format ?? 'json' };
+}
+
+export interface MigrationEnvironmentProps {
+  readonly database: DatabaseEnvironmentProps;
+  readonly log: LogEnvironmentProps;
+}
+
+/** The environment of `selfmx migrate`: the database and logging, nothing else. */
+export function migrationEnvironment(props: MigrationEnvironmentProps): AppEnvironment {
+  return { ...databaseEnvironment(props.database), ...logEnvironment(props.log) };
+}
+
+export interface ServiceEnvironmentProps extends MigrationEnvironmentProps {
+  readonly apiKey: string;
+  readonly smtp: SmtpEnvironmentProps;
+  /** @default APP_CONTAINER_PORT (8080) */
+  readonly port?: number;
+}
+
+/**
+ * The environment of `selfmx serve`. DB_AUTO_MIGRATE is always false: the migration job owns the
+ * schema and runs before every release, so app instances never race to migrate.
+ */
+export function serviceEnvironment(props: ServiceEnvironmentProps): AppEnvironment {
+  return {
+    ...migrationEnvironment(props),
+    DB_AUTO_MIGRATE: 'false',
+    API_KEY: props.apiKey,
+    PORT: String(props.port ?? APP_CONTAINER_PORT),
+    HOST: '0.0.0.0',
+    ...smtpEnvironment(props.smtp),
+  };
+}
+
+/** Docker's `KEY=value` list, sorted so that the synthesized JSON is stable. */
+export function containerEnv(environment: AppEnvironment): string[] {
+  return Object.keys(environment)
+    .sort()
+    .map((name) => `${name}=${environment[name]}`);
+}

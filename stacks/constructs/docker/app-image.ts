@@ -1,0 +1,50 @@
+import { Image } from '@cdktf/provider-docker/lib/image/index.js';
+import { Construct } from 'constructs';
+import { dockerResourceName, logicalId } from './resource-name.js';
+
+export interface AppImageProps {
+  /** The environment name (SELFMX_ENV) that prefixes the image's name. */
+  readonly env: string;
+  /** The content hash of the release inputs (see release-hash.ts). */
+  readonly releaseHash: string;
+  /**
+   * The build context, relative to the directory Terraform runs in
+   * (cdktf.out/stacks/<stack>/). Relative so that the synthesized JSON holds no path of this
+   * machine. @default '../../..' (the repository root)
+   */
+  readonly context?: string;
+  /** Relative to the context. @default 'app/Dockerfile' */
+  readonly dockerfile?: string;
+}
+
+/** How many hex digits of the release hash tag the image. */
+export const RELEASE_TAG_LENGTH = 12;
+
+/**
+ * The SelfMX image built from the repository, tagged with the release hash. The hash is also a
+ * build trigger, so a change to the sources is a new image: a new release.
+ */
+export class AppImage extends Construct {
+  readonly image: Image;
+  /** A token for the built image's id: containers using it are replaced when it changes. */
+  readonly imageId: string;
+  /** `<env>-selfmx-app:<release tag>` */
+  readonly reference: string;
+
+  constructor(scope: Construct, id: string, props: AppImageProps) {
+    super(scope, id);
+    const tag = props.releaseHash.slice(0, RELEASE_TAG_LENGTH);
+    this.reference = `${dockerResourceName(props.env, 'app')}:${tag}`;
+    this.image = new Image(this, 'image', {
+      name: this.reference,
+      buildAttribute: {
+        context: props.context ?? '../../..',
+        dockerfile: props.dockerfile ?? 'app/Dockerfile',
+        label: { 'selfmx.env': props.env, 'selfmx.release': tag },
+      },
+      triggers: { release_hash: props.releaseHash },
+    });
+    this.image.overrideLogicalId(logicalId(id));
+    this.imageId = this.image.imageId;
+  }
+}

@@ -1,0 +1,66 @@
+import { Container } from '@cdktf/provider-docker/lib/container/index.js';
+import type { ITerraformDependable, TerraformResource } from 'cdktf';
+import { Construct } from 'constructs';
+import { type AppEnvironment, containerEnv } from '../app-environment.js';
+import type { AppImage } from './app-image.js';
+import type { PrivateNetwork } from './private-network.js';
+import { dockerLabels, dockerResourceName, logicalId } from './resource-name.js';
+
+export interface MigrationJobProps {
+  /** The environment name (SELFMX_ENV) that prefixes the container's name. */
+  readonly env: string;
+  readonly image: AppImage;
+  readonly network: PrivateNetwork;
+  /** The job's environment: DATABASE_URL and DB_POOL_* exactly as the app gets them. */
+  readonly environment: AppEnvironment;
+  /** What must be ready first, e.g. the healthy PostgreSQL container. */
+  readonly dependsOn: ITerraformDependable[];
+  /** Arguments to the image's entrypoint (node /app/selfmx.js). @default ['migrate'] */
+  readonly command?: string[];
+}
+
+/**
+ * The one-off migration job of a release: a container that runs `selfmx migrate` to completion
+ * while Terraform waits (`attach`), shows its output in the apply (`logs`), and is not expected
+ * to keep running (`must_run = false`). The docker provider does not fail on a non-zero exit
+ * code, so a postcondition does: a failed migration fails the apply, and whatever depends on the
+ * job (the new app container) is not created. The container uses the release's image id, so a
+ * new image replaces it: the job runs again on every release.
+ */
+export class MigrationJob extends Construct {
+  readonly container: Container;
+
+  constructor(scope: Construct, id: string, props: MigrationJobProps) {
+    super(scope, id);
+    const name = dockerResourceName(props.env, 'migrate');
+    this.container = new Container(this, 'container', {
+      name,
+      image: props.image.imageId,
+      command: props.command ?? ['migrate'],
+      env: containerEnv(props.environment),
+      networksAdvanced: [{ name: props.network.name }],
+      mustRun: false,
+      attach: true,
+      logs: true,
+      restart: 'no',
+      labels: dockerLabels(props.env, 'migrate'),
+      dependsOn: props.dependsOn,
+      lifecycle: {
+        // A plain address: Terraform refuses the `${...}` form cdktf renders for a resource here.
+        replaceTriggeredBy: [resourceAddress(props.image.image)],
+        postcondition: [
+          {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression
+            condition: '${self.exit_code == 0}',
+            errorMessage: `The migration job failed (container ${name} exited non-zero): the new release was not started. Read its output above or with \`docker logs ${name}\`, fix the migration, and deploy again.`,
+          },
+        ],
+      },
+    });
+    this.container.overrideLogicalId(logicalId(id));
+  }
+}
+
+function resourceAddress(resource: TerraformResource): string {
+  return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
+}

@@ -1,0 +1,110 @@
+import { Container } from '@cdktf/provider-docker/lib/container/index.js';
+import { Image } from '@cdktf/provider-docker/lib/image/index.js';
+import { Volume } from '@cdktf/provider-docker/lib/volume/index.js';
+import { Password } from '@cdktf/provider-random/lib/password/index.js';
+import { Construct } from 'constructs';
+import { databaseUrl } from '../app-environment.js';
+import type { PrivateNetwork } from './private-network.js';
+import { dockerLabels, dockerResourceName, logicalId } from './resource-name.js';
+
+export interface PostgresContainerProps {
+  /** The environment name (SELFMX_ENV) that prefixes the container's and volume's names. */
+  readonly env: string;
+  readonly network: PrivateNetwork;
+  /** A pinned PostgreSQL 15.x image, e.g. postgres:15.10-alpine. */
+  readonly image: string;
+  /** POSTGRES_USER. @default 'selfmx' */
+  readonly user?: string;
+  /** POSTGRES_DB. @default 'selfmx' */
+  readonly database?: string;
+  /** Publish 5432 on the host. @default not published (reachable on the private network only) */
+  readonly publish?: {
+    readonly port: number /** @default '127.0.0.1' */;
+    readonly address?: string;
+  };
+  /** How long the apply waits for the healthcheck to pass. @default 120 */
+  readonly waitTimeoutSeconds?: number;
+}
+
+/** The seed's docker-compose healthcheck: pg_isready every 5 s, 5 s timeout, 5 retries. */
+export const POSTGRES_HEALTHCHECK = { interval: '5s', timeout: '5s', retries: 5 } as const;
+export const POSTGRES_PORT = 5432;
+const DATA_DIRECTORY = '/var/lib/postgresql/data';
+
+/**
+ * PostgreSQL 15 in a container: a generated password (never a literal), data in a named volume
+ * that outlives the container, and `wait = true` on the seed's healthcheck, which gives the
+ * containers that depend on it compose's `condition: service_healthy`.
+ */
+export class PostgresContainer extends Construct {
+  readonly container: Container;
+  readonly volume: Volume;
+  readonly password: Password;
+  readonly user: string;
+  readonly database: string;
+  /** A token for the container's name: its host name on the private network. */
+  readonly host: string;
+  readonly port = POSTGRES_PORT;
+
+  constructor(scope: Construct, id: string, props: PostgresContainerProps) {
+    super(scope, id);
+    this.user = props.user ?? 'selfmx';
+    this.database = props.database ?? 'selfmx';
+
+    this.password = new Password(this, 'password', { length: 32, special: false });
+    this.password.overrideLogicalId(logicalId(id, 'password'));
+
+    this.volume = new Volume(this, 'data', {
+      name: dockerResourceName(props.env, 'postgres-data'),
+      labels: dockerLabels(props.env, 'postgres-data'),
+    });
+    this.volume.overrideLogicalId(logicalId(id, 'data'));
+
+    // Pulled images are shared by environments: destroying one must not remove another's image.
+    const image = new Image(this, 'image', { name: props.image, keepLocally: true });
+    image.overrideLogicalId(logicalId(id));
+
+    this.container = new Container(this, 'container', {
+      name: dockerResourceName(props.env, 'postgres'),
+      image: image.imageId,
+      env: [
+        `POSTGRES_USER=${this.user}`,
+        `POSTGRES_DB=${this.database}`,
+        `POSTGRES_PASSWORD=${this.password.result}`,
+      ],
+      volumes: [{ volumeName: this.volume.name, containerPath: DATA_DIRECTORY }],
+      networksAdvanced: [{ name: props.network.name }],
+      ports: props.publish
+        ? [
+            {
+              internal: POSTGRES_PORT,
+              external: props.publish.port,
+              ip: props.publish.address ?? '127.0.0.1',
+            },
+          ]
+        : [],
+      healthcheck: {
+        test: ['CMD-SHELL', `pg_isready -U ${this.user}`],
+        ...POSTGRES_HEALTHCHECK,
+      },
+      wait: true,
+      waitTimeout: props.waitTimeoutSeconds ?? 120,
+      restart: 'unless-stopped',
+      labels: dockerLabels(props.env, 'postgres'),
+    });
+    this.container.overrideLogicalId(logicalId(id));
+    this.host = this.container.name;
+  }
+
+  /** The DATABASE_URL of this server on the private network (TLS off: traffic stays on the host). */
+  databaseUrl(): string {
+    return databaseUrl({
+      user: this.user,
+      password: this.password.result,
+      host: this.host,
+      port: this.port,
+      database: this.database,
+      options: { sslmode: 'disable' },
+    });
+  }
+}
