@@ -12,7 +12,7 @@ import { runQueueWorker, type WorkerTuning } from './queue-worker.js';
 
 export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
   batchSize: 10,
-  leaseSeconds: 120,
+  leaseSeconds: 60,
   pollIntervalMs: 5000,
 });
 
