@@ -58,9 +58,11 @@ function describeUnion(
 
 function humanise(issue: Issue): string {
   if (issue.code === 'invalid_type') {
-    return issue.input === undefined
+    // zod does not keep the input; its message ends with "received <type>".
+    const received = /received (\w+)/.exec(issue.message)?.[1];
+    return received === 'undefined'
       ? `is required (${issue.expected})`
-      : `expected ${issue.expected}`;
+      : `expected ${issue.expected}${received ? `, got ${received}` : ''}`;
   }
   if (issue.code === 'too_big' && issue.origin === 'string')
     return `must be at most ${issue.maximum} characters`;

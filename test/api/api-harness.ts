@@ -1,0 +1,144 @@
+import type pg from 'pg';
+import { ensureBootstrapKey } from '../../app/src/auth/bootstrap-key.js';
+import { loadServiceConfig, type ServiceConfig } from '../../app/src/config/app-config.js';
+import { createPool } from '../../app/src/db/pool.js';
+import { buildServer } from '../../app/src/http/server.js';
+import type { SmtpProbe } from '../../app/src/http/server-deps.js';
+import { createLogger } from '../../app/src/logger.js';
+import { migrateUp } from '../../app/src/migrate/index.js';
+import { verifySmtp } from '../../app/src/smtp/verify.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
+
+export const BOOTSTRAP_KEY = 'bootstrap-key-for-api-tests-0123456789';
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions read arbitrary JSON.
+  body: any;
+  text: string;
+}
+
+export interface CallOptions {
+  /** Bearer key; `null` sends no Authorization header. @default the bootstrap key */
+  key?: string | null;
+  body?: unknown;
+  /** Sent as is (for malformed JSON); wins over `body`. */
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/** An in-process SelfMX API on a real PostgreSQL 15 and a real TCP port. */
+export interface ApiServer {
+  readonly url: string;
+  readonly pool: pg.Pool;
+  readonly config: ServiceConfig;
+  call(method: string, path: string, options?: CallOptions): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+/** Starts a PostgreSQL 15 with the SelfMX schema and the bootstrap key. */
+export async function startMigratedPostgres(): Promise<TestPostgres> {
+  const postgres = await startPostgres({ database: 'selfmx' });
+  const config = serviceConfig(postgres, {});
+  await migrateUp(config.database, createLogger({ level: 'silent', format: 'json' }));
+  return postgres;
+}
+
+export function serviceConfig(postgres: TestPostgres, env: Record<string, string>): ServiceConfig {
+  return loadServiceConfig({
+    DATABASE_URL: postgres.url('sslmode=disable'),
+    API_KEY: BOOTSTRAP_KEY,
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: '1',
+    SMTP_TLS: 'false',
+    SMTP_TIMEOUT: '2',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+/**
+ * Builds the server the way `serve` does (real pool, bootstrap key, listening on 127.0.0.1 and
+ * a free port), minus the queue workers. `env` overrides the app environment.
+ */
+export async function startApiServer(
+  postgres: TestPostgres,
+  env: Record<string, string> = {},
+): Promise<ApiServer> {
+  const config = serviceConfig(postgres, env);
+  const logger = createLogger(config.log);
+  const pool = createPool(config.database);
+  await ensureBootstrapKey(pool, config.apiKey, logger);
+  const smtp: SmtpProbe = {
+    status: () => 'unknown',
+    async verify() {
+      const result = await verifySmtp(config.smtp);
+      if (!result.ok) throw new Error(result.error);
+    },
+  };
+  const app = await buildServer({ pool, config, logger, smtp });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    url,
+    pool,
+    config,
+    call: (method, path, options) => call(url, method, path, options),
+    async close() {
+      await app.close();
+      await pool.end();
+    },
+  };
+}
+
+export async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  const key = options.key === undefined ? BOOTSTRAP_KEY : options.key;
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/json';
+  }
+  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+/** A minimal valid send request. */
+export function email(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    from: 'Sender <sender@example.com>',
+    to: 'rcpt@example.com',
+    subject: 'Hello',
+    text: 'Hello there',
+    ...overrides,
+  };
+}
+
+/** Creates an API key with these permissions through the API; returns its secret and id. */
+export async function createKey(
+  server: ApiServer,
+  permissions: string[],
+  key: string = BOOTSTRAP_KEY,
+): Promise<{ token: string; id: string }> {
+  const response = await server.call('POST', '/v1/api-keys', {
+    key,
+    body: { name: `key ${permissions.join(' ')}`, permissions },
+  });
+  if (response.status !== 201)
+    throw new Error(`key creation failed: ${response.status} ${response.text}`);
+  return { token: response.body.token, id: response.body.id };
+}

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { TestPostgres } from '../support/postgres.js';
+import {
+  type ApiServer,
+  createKey,
+  email,
+  startApiServer,
+  startMigratedPostgres,
+} from './api-harness.js';
+
+const PERMISSIONS = [
+  'send',
+  'templates:read',
+  'templates:write',
+  'api-keys:read',
+  'api-keys:write',
+  'logs:read',
+  '*',
+];
+
+interface Endpoint {
+  method: string;
+  path: string;
+  permission: string | null;
+  request: () => { path?: string; body?: unknown };
+}
+
+describe('permission matrix: every endpoint × every permission', () => {
+  let postgres: TestPostgres;
+  let server: ApiServer;
+  let emailId: string;
+  let templateId: string;
+  let counter = 0;
+
+  before(async () => {
+    postgres = await startMigratedPostgres();
+    server = await startApiServer(postgres, { RATE_LIMIT_REQUESTS: '10000' });
+    emailId = (await server.call('POST', '/v1/emails', { body: email() })).body.id;
+    const template = await server.call('POST', '/v1/templates', {
+      body: { name: 'matrix', subject: 'Hi {{name}}', text: 'Hello {{name}}' },
+    });
+    templateId = template.body.id;
+  });
+  after(async () => {
+    await server?.close();
+    await postgres?.destroy();
+  });
+
+  const endpoints = (): Endpoint[] => [
+    { method: 'GET', path: '/health', permission: null, request: () => ({}) },
+    { method: 'GET', path: '/metrics', permission: null, request: () => ({}) },
+    { method: 'GET', path: '/openapi.json', permission: null, request: () => ({}) },
+    { method: 'POST', path: '/v1/emails', permission: 'send', request: () => ({ body: email() }) },
+    { method: 'POST', path: '/v1/send', permission: 'send', request: () => ({ body: email() }) },
+    { method: 'GET', path: '/v1/emails', permission: 'logs:read', request: () => ({}) },
+    {
+      method: 'GET',
+      path: '/v1/emails/{id}',
+      permission: 'logs:read',
+      request: () => ({ path: `/v1/emails/${emailId}` }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/logs',
+      permission: 'logs:read',
+      request: () => ({ path: `/v1/logs?email_id=${emailId}` }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/templates',
+      permission: 'templates:write',
+      request: () => ({ body: { name: `t${++counter}`, subject: 's', text: 't' } }),
+    },
+    { method: 'GET', path: '/v1/templates', permission: 'templates:read', request: () => ({}) },
+    {
+      method: 'GET',
+      path: '/v1/templates/{id}',
+      permission: 'templates:read',
+      request: () => ({ path: `/v1/templates/${templateId}` }),
+    },
+    {
+      method: 'PATCH',
+      path: '/v1/templates/{id}',
+      permission: 'templates:write',
+      request: () => ({ path: `/v1/templates/${templateId}`, body: { text: 'patched {{name}}' } }),
+    },
+    {
+      method: 'PUT',
+      path: '/v1/templates/{id}',
+      permission: 'templates:write',
+      request: () => ({ path: `/v1/templates/${templateId}`, body: { subject: 'put {{name}}' } }),
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/templates/{id}',
+      permission: 'templates:write',
+      request: () => ({ path: `/v1/templates/${randomUUID()}` }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/api-keys',
+      permission: 'api-keys:write',
+      request: () => ({ body: { name: 'child', permissions: ['api-keys:write'] } }),
+    },
+    { method: 'GET', path: '/v1/api-keys', permission: 'api-keys:read', request: () => ({}) },
+    {
+      method: 'DELETE',
+      path: '/v1/api-keys/{id}',
+      permission: 'api-keys:write',
+      request: () => ({ path: `/v1/api-keys/${randomUUID()}` }),
+    },
+    { method: 'GET', path: '/v1/audit', permission: 'logs:read', request: () => ({}) },
+    { method: 'POST', path: '/v1/test-smtp', permission: 'send', request: () => ({}) },
+  ];
+
+  test('the matrix covers every operation of /openapi.json, with the permission it documents', async () => {
+    const document = (await server.call('GET', '/openapi.json', { key: null })).body;
+    const documented = Object.entries(
+      document.paths as Record<string, Record<string, { 'x-permission'?: string }>>,
+    )
+      .flatMap(([path, operations]) =>
+        Object.entries(operations).map(
+          ([method, op]) => `${method.toUpperCase()} ${path} ${op['x-permission'] ?? 'public'}`,
+        ),
+      )
+      .sort();
+    const tested = endpoints()
+      .map((e) => `${e.method} ${e.path} ${e.permission ?? 'public'}`)
+      .sort();
+    assert.deepEqual(tested, documented);
+  });
+
+  test('public endpoints answer without a key', async () => {
+    for (const endpoint of endpoints().filter((e) => e.permission === null)) {
+      const response = await server.call(endpoint.method, endpoint.path, { key: null });
+      assert.equal(response.status, 200, `${endpoint.method} ${endpoint.path}`);
+    }
+  });
+
+  test('without a key, or with an unknown or revoked key: 401 in the error shape', async () => {
+    const revoked = await createKey(server, ['*']);
+    assert.equal((await server.call('DELETE', `/v1/api-keys/${revoked.id}`)).status, 200);
+    for (const endpoint of endpoints().filter((e) => e.permission !== null)) {
+      const request = endpoint.request();
+      for (const key of [null, 'smx_not-a-real-key', revoked.token]) {
+        const response = await server.call(endpoint.method, request.path ?? endpoint.path, {
+          key,
+          body: request.body,
+        });
+        assert.equal(response.status, 401, `${endpoint.method} ${endpoint.path} key=${key}`);
+        assert.equal(response.body.statusCode, 401);
+        assert.match(response.body.name, /^(missing|invalid)_api_key$/);
+      }
+    }
+  });
+
+  for (const permission of PERMISSIONS) {
+    test(`a key with only "${permission}" gets 403 exactly where it lacks the permission`, async () => {
+      const key = await createKey(server, [permission]);
+      for (const endpoint of endpoints().filter((e) => e.permission !== null)) {
+        const request = endpoint.request();
+        const response = await server.call(endpoint.method, request.path ?? endpoint.path, {
+          key: key.token,
+          body: request.body,
+        });
+        const allowed = permission === '*' || permission === endpoint.permission;
+        const where = `${endpoint.method} ${endpoint.path} with ${permission}: ${response.status} ${response.text}`;
+        if (allowed) {
+          assert.ok(![401, 403].includes(response.status), where);
+          assert.ok(response.status < 500 || endpoint.path === '/v1/test-smtp', where);
+        } else {
+          assert.equal(response.status, 403, where);
+          assert.equal(response.body.name, 'restricted_api_key');
+          assert.match(response.body.message, new RegExp(`"${endpoint.permission}"`));
+        }
+      }
+    });
+  }
+
+  test('failed authentications are audited (visible to the bootstrap key)', async () => {
+    const audit = await server.call('GET', '/v1/audit?action=auth.failed&limit=100');
+    assert.equal(audit.status, 200);
+    assert.ok(audit.body.total > 0);
+    const reasons = new Set(
+      audit.body.data.map((entry: { detail: { reason: string } }) => entry.detail.reason),
+    );
+    assert.deepEqual([...reasons].sort(), ['missing', 'revoked', 'unknown']);
+    assert.ok(audit.body.data.every((entry: { request_id: string | null }) => entry.request_id));
+  });
+
+  test('a key cannot grant a permission it does not hold', async () => {
+    const writer = await createKey(server, ['api-keys:write']);
+    const response = await server.call('POST', '/v1/api-keys', {
+      key: writer.token,
+      body: { name: 'escalate', permissions: ['*'] },
+    });
+    assert.equal(response.status, 403);
+    assert.match(response.body.message, /permissions/);
+  });
+});
