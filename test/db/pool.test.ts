@@ -10,16 +10,23 @@ import {
 import { explainDatabaseError } from '../../app/src/db/explain-error.js';
 import { APPLICATION_NAME, createPool } from '../../app/src/db/pool.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { createTestCa, type TestCa } from '../support/tls.js';
 
 /** Pool settings proven by what the server sees in pg_stat_activity, not by reading them back. */
 const PASSWORD = 'pool-S3cret-word';
 
 let server: TestPostgres;
+let ca: TestCa;
 let observer: pg.Client;
 const pools: pg.Pool[] = [];
 
 before(async () => {
-  server = await startPostgres({ password: PASSWORD });
+  ca = await createTestCa();
+  // TLS on, so that the default sslmode (prefer) takes the pool through the TLS negotiation.
+  server = await startPostgres({
+    password: PASSWORD,
+    tls: await ca.issueServerCertificate('IP:127.0.0.1'),
+  });
   for (const name of ['concurrency', 'pooltimeout', 'idle_short', 'idle_long', 'idle_error']) {
     await server.createDatabase(name);
   }
@@ -30,6 +37,7 @@ after(async () => {
   await Promise.all(pools.map((pool) => pool.end().catch(() => {})));
   await observer?.end();
   await server?.destroy();
+  await ca?.cleanup();
 });
 
 function settingsFor(database: string, query: string, env: Record<string, string> = {}) {
@@ -66,7 +74,8 @@ async function waitFor(what: string, predicate: () => Promise<boolean>, limitMs 
 describe('createPool', () => {
   test('a pool of N never holds more than N server connections under 3N concurrent queries', async () => {
     const size = 3;
-    const { pool } = poolFor(settingsFor('concurrency', `pool_size=${size}&sslmode=disable`));
+    // No sslmode: prefer, negotiated by every connection the pool opens.
+    const { pool } = poolFor(settingsFor('concurrency', `pool_size=${size}`));
     let busy = true;
     let peak = 0;
     const sampling = (async () => {
@@ -77,7 +86,9 @@ describe('createPool', () => {
     })();
     const results = await Promise.all(
       Array.from({ length: 3 * size }, () =>
-        pool.query<{ pid: number }>('select pg_backend_pid() as pid, pg_sleep(0.2)'),
+        pool.query<{ pid: number; ssl: boolean }>(
+          'select pid, ssl, pg_sleep(0.2) from pg_stat_ssl where pid = pg_backend_pid()',
+        ),
       ),
     );
     busy = false;
@@ -85,6 +96,10 @@ describe('createPool', () => {
     const backends = new Set(results.map((result) => result.rows[0]?.pid));
     assert.ok(peak <= size, `the server saw ${peak} connections for a pool of ${size}`);
     assert.equal(backends.size, size, 'the queries ran on exactly N server connections');
+    assert.ok(
+      results.every((result) => result.rows[0]?.ssl === true),
+      'prefer used TLS',
+    );
     assert.equal(await serverConnections('concurrency'), size, 'the N connections stay open');
   });
 
@@ -150,8 +165,9 @@ describe('createPool', () => {
     });
   });
 
+  // Default sslmode (prefer over TLS): the loss must surface through the negotiating socket too.
   test('an idle connection killed by the server is logged, not fatal, and replaced', async () => {
-    const { pool, logs } = poolFor(settingsFor('idle_error', 'sslmode=disable'));
+    const { pool, logs } = poolFor(settingsFor('idle_error', ''));
     await pool.query('select 1');
     await observer.query(
       'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = $2',

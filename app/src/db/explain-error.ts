@@ -62,6 +62,8 @@ function describe(facts: ErrorFacts, settings: Settings, where: string): string 
       return `Database "${settings.database}" does not exist on ${where}: create it (CREATE DATABASE ${settings.database}) or fix the database name in the path of DATABASE_URL.`;
     case code === '53300':
       return `Too many connections at ${where}: the server's max_connections is used up (some slots are reserved for superusers). Each SelfMX process opens up to DB_POOL_SIZE=${settings.poolSize} connections, so keep DB_POOL_SIZE x processes below max_connections minus superuser_reserved_connections: lower DB_POOL_SIZE, raise max_connections, or look for other clients holding connections.`;
+    case code === '57P01' || code === '57P02' || /terminated unexpectedly/i.test(message):
+      return `${where} closed the connection (server restart, failover or pg_terminate_backend): the pool opens a new connection on next use; if this repeats, check the server log.`;
     case code === '57P03':
       return `${where} is starting up, shutting down or in recovery: wait for it to accept connections.`;
     case /server does not support SSL/i.test(message):
