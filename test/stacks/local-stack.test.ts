@@ -1,0 +1,537 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform expressions
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { Testing } from 'cdktf';
+import { ConfigError } from '../../app/src/config/config-error.js';
+import { type LocalConfig, loadLocalConfig } from '../../stacks/config/local-config.js';
+import { databaseUrl } from '../../stacks/constructs/app-environment.js';
+import { REPOSITORY_ROOT, releaseHash } from '../../stacks/constructs/release-hash.js';
+import { LocalStack } from '../../stacks/local-stack.js';
+import {
+  envMap,
+  resource,
+  resourceAddresses,
+  resourcesOfType,
+  synthesizeToDirectory,
+  synthStack,
+  type TerraformJson,
+} from '../support/synth.js';
+
+const RELEASE = `${'c0ffee'.repeat(10)}abcd`;
+const API_KEY = 'k'.repeat(40);
+
+function synthLocal(env: Record<string, string> = {}, stackId = 'selfmx-local'): TerraformJson {
+  const config = loadLocalConfig(env);
+  return synthStack((app) => new LocalStack(app, stackId, { config, releaseHash: RELEASE }));
+}
+
+function container(json: TerraformJson, name: string): TerraformJson {
+  return resource(json, 'docker_container', name);
+}
+
+function refusal(env: Record<string, string>): ConfigError {
+  try {
+    loadLocalConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('selfmx-local deployment config', () => {
+  it('has the documented defaults', () => {
+    const config: LocalConfig = loadLocalConfig({});
+    assert.equal(config.env, 'dev');
+    assert.deepEqual(config.database, {
+      poolSize: 10,
+      poolTimeoutSeconds: 30,
+      idleTimeoutSeconds: 300,
+    });
+    assert.equal(config.apiKey, 'generated');
+    assert.equal(config.smtp, undefined);
+    assert.equal(config.logLevel, 'info');
+    assert.deepEqual(config.http, { port: 8080, bindAddress: '127.0.0.1' });
+    assert.equal(config.postgres.image, 'postgres:15.10-alpine');
+    assert.equal(config.postgres.publishPort, undefined);
+    assert.equal(config.mailpit.uiPort, 8025);
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.database));
+  });
+
+  it('reads every SELFMX_* variable', () => {
+    const config = loadLocalConfig({
+      SELFMX_ENV: 'pr-123',
+      SELFMX_DB_POOL_SIZE: '20',
+      SELFMX_DB_POOL_TIMEOUT: '15',
+      SELFMX_DB_IDLE_TIMEOUT: '60',
+      SELFMX_API_KEY: API_KEY,
+      SELFMX_SMTP_HOST: 'smtp.example.com',
+      SELFMX_SMTP_PORT: '465',
+      SELFMX_SMTP_USER: 'mailer',
+      SELFMX_SMTP_PASS: 'secret',
+      SELFMX_SMTP_TLS: 'true',
+      SELFMX_SMTP_TLS_VERIFY: 'false',
+      SELFMX_LOG_LEVEL: 'debug',
+      SELFMX_HTTP_PORT: '18080',
+      SELFMX_HTTP_BIND_ADDRESS: '0.0.0.0',
+      SELFMX_DB_PUBLISH_PORT: '15432',
+      SELFMX_POSTGRES_IMAGE: 'registry.example.com:5000/postgres:15.8-bookworm',
+      SELFMX_MAILPIT_PORT: '18025',
+    });
+    assert.equal(config.env, 'pr-123');
+    assert.deepEqual(config.database, {
+      poolSize: 20,
+      poolTimeoutSeconds: 15,
+      idleTimeoutSeconds: 60,
+    });
+    assert.equal(config.apiKey, 'variable');
+    assert.deepEqual(config.smtp, {
+      host: 'smtp.example.com',
+      port: 465,
+      user: 'mailer',
+      pass: 'variable',
+      tls: true,
+      tlsVerify: false,
+    });
+    assert.deepEqual(config.http, { port: 18080, bindAddress: '0.0.0.0' });
+    assert.equal(config.postgres.publishPort, 15432);
+    assert.equal(config.postgres.publishAddress, '127.0.0.1');
+    assert.equal(config.postgres.image, 'registry.example.com:5000/postgres:15.8-bookworm');
+    assert.equal(config.mailpit.uiPort, 18025);
+    // Secrets are validated, never kept: nothing in the config can leak into the JSON.
+    assert.doesNotMatch(JSON.stringify(config), /secret|kkkk/);
+  });
+
+  const refusals: [string, Record<string, string>][] = [
+    ['SELFMX_ENV', { SELFMX_ENV: 'Dev' }],
+    ['SELFMX_ENV', { SELFMX_ENV: 'my_env' }],
+    ['SELFMX_ENV', { SELFMX_ENV: '1st' }],
+    ['SELFMX_ENV', { SELFMX_ENV: 'pr-' }],
+    ['SELFMX_ENV', { SELFMX_ENV: 'a--b' }],
+    ['SELFMX_ENV', { SELFMX_ENV: 'a'.repeat(21) }],
+    ['SELFMX_ENV', { SELFMX_ENV: 'dev.example' }],
+    ['SELFMX_DB_POOL_SIZE', { SELFMX_DB_POOL_SIZE: '0' }],
+    ['SELFMX_DB_POOL_SIZE', { SELFMX_DB_POOL_SIZE: 'ten' }],
+    ['SELFMX_DB_POOL_SIZE', { SELFMX_DB_POOL_SIZE: '98' }],
+    ['SELFMX_DB_POOL_TIMEOUT', { SELFMX_DB_POOL_TIMEOUT: '0' }],
+    ['SELFMX_DB_POOL_TIMEOUT', { SELFMX_DB_POOL_TIMEOUT: '1.5' }],
+    ['SELFMX_DB_IDLE_TIMEOUT', { SELFMX_DB_IDLE_TIMEOUT: '-1' }],
+    ['SELFMX_HTTP_PORT', { SELFMX_HTTP_PORT: '0' }],
+    ['SELFMX_HTTP_PORT', { SELFMX_HTTP_PORT: '65536' }],
+    ['SELFMX_HTTP_BIND_ADDRESS', { SELFMX_HTTP_BIND_ADDRESS: 'localhost' }],
+    ['SELFMX_DB_PUBLISH_PORT', { SELFMX_DB_PUBLISH_PORT: '70000' }],
+    ['SELFMX_DB_PUBLISH_ADDRESS', { SELFMX_DB_PUBLISH_ADDRESS: 'all' }],
+    ['SELFMX_MAILPIT_PORT', { SELFMX_MAILPIT_PORT: '99999' }],
+    ['SELFMX_API_KEY', { SELFMX_API_KEY: 'short' }],
+    ['SELFMX_API_KEY', { SELFMX_API_KEY: `${'k'.repeat(20)} ${'k'.repeat(20)}` }],
+    ['SELFMX_SMTP_HOST', { SELFMX_SMTP_PORT: '587' }],
+    ['SELFMX_SMTP_HOST', { SELFMX_SMTP_HOST: 'smtp example.com' }],
+    ['SELFMX_SMTP_PASS', { SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_SMTP_USER: 'u' }],
+    ['SELFMX_SMTP_USER', { SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_SMTP_PASS: 'p' }],
+    ['SELFMX_SMTP_PORT', { SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_SMTP_PORT: '0' }],
+    ['SELFMX_SMTP_TLS', { SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_SMTP_TLS: 'maybe' }],
+    [
+      'SELFMX_SMTP_TLS_VERIFY',
+      { SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_SMTP_TLS_VERIFY: 'sometimes' },
+    ],
+    ['SELFMX_LOG_LEVEL', { SELFMX_LOG_LEVEL: 'loud' }],
+    ['SELFMX_POSTGRES_IMAGE', { SELFMX_POSTGRES_IMAGE: 'postgres' }],
+    ['SELFMX_POSTGRES_IMAGE', { SELFMX_POSTGRES_IMAGE: 'postgres:latest' }],
+    ['SELFMX_POSTGRES_IMAGE', { SELFMX_POSTGRES_IMAGE: 'postgres:15-alpine' }],
+    ['SELFMX_POSTGRES_IMAGE', { SELFMX_POSTGRES_IMAGE: 'postgres:16.4' }],
+    ['SELFMX_MAILPIT_IMAGE', { SELFMX_MAILPIT_IMAGE: 'axllent/mailpit' }],
+  ];
+  for (const [variable, env] of refusals) {
+    it(`refuses ${JSON.stringify(env)}, naming ${variable}`, () => {
+      const error = refusal(env);
+      assert.equal(error.field, variable);
+      assert.match(error.message, new RegExp(`^${variable}: `));
+      // The refusal never echoes a secret.
+      if (env.SELFMX_SMTP_PASS) assert.doesNotMatch(error.message, /: p\b/);
+    });
+  }
+
+  it('fails the synth with a message naming the variable', async () => {
+    const script = [
+      "import { App } from 'cdktf';",
+      "import { LocalStack } from './stacks/local-stack.js';",
+      "new LocalStack(new App({ outdir: process.argv[1] }), 'selfmx-local');",
+    ].join('\n');
+    const outdir = mkdtempSync(join(tmpdir(), 'selfmx-refused-'));
+    try {
+      const run = promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script, outdir],
+        { cwd: REPOSITORY_ROOT, env: { ...process.env, SELFMX_DB_POOL_SIZE: '0' } },
+      );
+      await assert.rejects(run, (error: { code: number; stderr: string }) => {
+        assert.notEqual(error.code, 0);
+        assert.match(error.stderr, /SELFMX_DB_POOL_SIZE: must be between 1 and 1000 \(got 0\)/);
+        return true;
+      });
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('selfmx-local stack', () => {
+  const json = synthLocal();
+  const postgres = container(json, 'postgres');
+  const job = container(json, 'migrate');
+  const app = container(json, 'app');
+
+  it('declares Terraform >= 1.5 and the docker and random providers', () => {
+    assert.equal(json.terraform.required_version, '>= 1.5.0');
+    assert.equal(json.terraform.required_providers.docker.source, 'kreuzwerker/docker');
+    assert.equal(json.terraform.required_providers.random.source, 'hashicorp/random');
+  });
+
+  it('keeps one local state per environment, at a relative path', () => {
+    assert.deepEqual(json.terraform.backend, {
+      local: { path: '../../../terraform.selfmx-local.dev.tfstate' },
+    });
+    const other = synthLocal({ SELFMX_ENV: 'pr-7' });
+    assert.equal(
+      other.terraform.backend.local.path,
+      '../../../terraform.selfmx-local.pr-7.tfstate',
+    );
+  });
+
+  it('creates a private bridge network named after the environment', () => {
+    assert.deepEqual(Object.keys(resourcesOfType(json, 'docker_network')), ['network']);
+    const network = resource(json, 'docker_network', 'network');
+    assert.equal(network.name, 'dev-selfmx-network');
+    assert.equal(network.driver, 'bridge');
+    for (const name of ['postgres', 'migrate', 'app', 'mailpit']) {
+      assert.deepEqual(container(json, name).networks_advanced, [
+        { name: '${docker_network.network.name}' },
+      ]);
+    }
+  });
+
+  it('runs a pinned postgres:15 with a generated password and a named volume', () => {
+    assert.equal(resource(json, 'docker_image', 'postgres').name, 'postgres:15.10-alpine');
+    assert.equal(postgres.image, '${docker_image.postgres.image_id}');
+    assert.equal(postgres.name, 'dev-selfmx-postgres');
+    const env = envMap(postgres.env);
+    assert.equal(env.POSTGRES_USER, 'selfmx');
+    assert.equal(env.POSTGRES_DB, 'selfmx');
+    assert.equal(env.POSTGRES_PASSWORD, '${random_password.postgres_password.result}');
+    const password = resource(json, 'random_password', 'postgres_password');
+    assert.ok(password.length >= 32);
+    assert.equal(password.special, false);
+    assert.equal(resource(json, 'docker_volume', 'postgres_data').name, 'dev-selfmx-postgres-data');
+    assert.deepEqual(postgres.volumes, [
+      {
+        volume_name: '${docker_volume.postgres_data.name}',
+        container_path: '/var/lib/postgresql/data',
+      },
+    ]);
+    assert.equal(postgres.restart, 'unless-stopped');
+  });
+
+  it("uses the seed's healthcheck and waits for it", () => {
+    assert.deepEqual(postgres.healthcheck, {
+      test: ['CMD-SHELL', 'pg_isready -U selfmx'],
+      interval: '5s',
+      timeout: '5s',
+      retries: 5,
+    });
+    assert.equal(postgres.wait, true);
+    assert.ok(postgres.wait_timeout >= 60);
+  });
+
+  it('does not publish PostgreSQL unless asked, then on 127.0.0.1', () => {
+    assert.deepEqual(postgres.ports ?? [], []);
+    const published = container(synthLocal({ SELFMX_DB_PUBLISH_PORT: '15432' }), 'postgres');
+    assert.deepEqual(published.ports, [{ internal: 5432, external: 15432, ip: '127.0.0.1' }]);
+    const everywhere = container(
+      synthLocal({ SELFMX_DB_PUBLISH_PORT: '5432', SELFMX_DB_PUBLISH_ADDRESS: '0.0.0.0' }),
+      'postgres',
+    );
+    assert.deepEqual(everywhere.ports, [{ internal: 5432, external: 5432, ip: '0.0.0.0' }]);
+  });
+
+  it('builds the image from the repository with a relative context and a content-hash trigger', () => {
+    const image = resource(json, 'docker_image', 'app_image');
+    assert.equal(image.name, `dev-selfmx-app:${RELEASE.slice(0, 12)}`);
+    assert.equal(image.build.context, '../../..');
+    assert.equal(image.build.dockerfile, 'app/Dockerfile');
+    assert.deepEqual(image.triggers, { release_hash: RELEASE });
+    assert.equal(job.image, '${docker_image.app_image.image_id}');
+    assert.equal(app.image, '${docker_image.app_image.image_id}');
+  });
+
+  it('runs the migration job once per release after postgres is healthy, failing the apply on a non-zero exit', () => {
+    assert.deepEqual(job.command, ['migrate']);
+    assert.equal(job.must_run, false);
+    assert.equal(job.attach, true);
+    assert.equal(job.logs, true);
+    assert.equal(job.restart, 'no');
+    assert.deepEqual(job.depends_on, ['docker_container.postgres']);
+    assert.equal(job.name, 'dev-selfmx-migrate');
+    const [postcondition, ...others] = job.lifecycle.postcondition;
+    assert.equal(others.length, 0);
+    assert.equal(postcondition.condition, '${self.exit_code == 0}');
+    assert.match(postcondition.error_message, /migration job failed/);
+    // A plain address: Terraform rejects `${...}` in replace_triggered_by.
+    assert.deepEqual(job.lifecycle.replace_triggered_by, ['docker_image.app_image']);
+  });
+
+  it('starts the app only after the job, without auto-migration, healthchecked and published', () => {
+    assert.deepEqual(app.command, ['serve']);
+    assert.ok(app.depends_on.includes('docker_container.migrate'));
+    const env = envMap(app.env);
+    assert.equal(env.DB_AUTO_MIGRATE, 'false');
+    assert.equal(env.PORT, '8080');
+    assert.equal(env.HOST, '0.0.0.0');
+    assert.equal(env.API_KEY, '${random_password.api_key.result}');
+    assert.equal(app.restart, 'unless-stopped');
+    assert.equal(app.wait, true);
+    assert.deepEqual(app.ports, [{ internal: 8080, external: 8080, ip: '127.0.0.1' }]);
+    assert.equal(app.healthcheck.test[0], 'CMD');
+    assert.match(app.healthcheck.test.join(' '), /\/health/);
+    assert.equal(app.healthcheck.interval, '10s');
+    const custom = container(
+      synthLocal({ SELFMX_HTTP_PORT: '18080', SELFMX_HTTP_BIND_ADDRESS: '0.0.0.0' }),
+      'app',
+    );
+    assert.deepEqual(custom.ports, [{ internal: 8080, external: 18080, ip: '0.0.0.0' }]);
+  });
+
+  it('gives the job and the app the same DATABASE_URL and DB_POOL_* settings', () => {
+    const custom = synthLocal({
+      SELFMX_DB_POOL_SIZE: '25',
+      SELFMX_DB_POOL_TIMEOUT: '12',
+      SELFMX_DB_IDLE_TIMEOUT: '90',
+    });
+    const jobEnv = envMap(container(custom, 'migrate').env);
+    const appEnv = envMap(container(custom, 'app').env);
+    assert.equal(
+      jobEnv.DATABASE_URL,
+      'postgres://selfmx:${urlencode(random_password.postgres_password.result)}@${docker_container.postgres.name}:5432/selfmx?sslmode=disable',
+    );
+    for (const name of ['DATABASE_URL', 'DB_POOL_SIZE', 'DB_POOL_TIMEOUT', 'DB_IDLE_TIMEOUT']) {
+      assert.equal(appEnv[name], jobEnv[name], name);
+    }
+    assert.deepEqual(
+      [jobEnv.DB_POOL_SIZE, jobEnv.DB_POOL_TIMEOUT, jobEnv.DB_IDLE_TIMEOUT],
+      ['25', '12', '90'],
+    );
+    // The job needs neither the API key nor SMTP.
+    assert.equal(jobEnv.API_KEY, undefined);
+    assert.equal(jobEnv.SMTP_HOST, undefined);
+  });
+
+  it('runs Mailpit when no SMTP relay is given, UI on 127.0.0.1:8025', () => {
+    const mailpit = container(json, 'mailpit');
+    assert.match(
+      resource(json, 'docker_image', 'mailpit').name,
+      /^axllent\/mailpit:v\d+\.\d+\.\d+$/,
+    );
+    assert.equal(mailpit.name, 'dev-selfmx-mailpit');
+    assert.deepEqual(mailpit.ports, [{ internal: 8025, external: 8025, ip: '127.0.0.1' }]);
+    const env = envMap(app.env);
+    assert.equal(env.SMTP_HOST, '${docker_container.mailpit.name}');
+    assert.equal(env.SMTP_PORT, '1025');
+    assert.equal(env.SMTP_TLS, 'false');
+    assert.ok(app.depends_on.includes('docker_container.mailpit'));
+    assert.equal(json.output.mailpit_url.value, 'http://127.0.0.1:8025');
+  });
+
+  it('sends to the configured relay instead, its password through a sensitive variable', () => {
+    const relay = synthLocal({
+      SELFMX_SMTP_HOST: 'smtp.example.com',
+      SELFMX_SMTP_USER: 'mailer',
+      SELFMX_SMTP_PASS: 'relay-password-value',
+      SELFMX_SMTP_TLS_VERIFY: 'false',
+    });
+    assert.equal(resourcesOfType(relay, 'docker_container').mailpit, undefined);
+    const env = envMap(container(relay, 'app').env);
+    assert.deepEqual(
+      [
+        env.SMTP_HOST,
+        env.SMTP_PORT,
+        env.SMTP_USER,
+        env.SMTP_PASS,
+        env.SMTP_TLS,
+        env.SMTP_TLS_VERIFY,
+      ],
+      ['smtp.example.com', '587', 'mailer', '${var.smtp_pass}', 'true', 'false'],
+    );
+    assert.equal(relay.variable.smtp_pass.sensitive, true);
+    assert.equal(relay.variable.smtp_pass.default, undefined);
+    assert.doesNotMatch(JSON.stringify(relay), /relay-password-value/);
+  });
+
+  it('generates the API key unless SELFMX_API_KEY is set, then takes it as a sensitive variable', () => {
+    assert.equal(resource(json, 'random_password', 'api_key').special, false);
+    assert.ok(resource(json, 'random_password', 'api_key').length >= 32);
+    assert.equal(json.variable, undefined);
+
+    const given = synthLocal({ SELFMX_API_KEY: API_KEY });
+    assert.equal(resourcesOfType(given, 'random_password').api_key, undefined);
+    assert.equal(envMap(container(given, 'app').env).API_KEY, '${var.api_key}');
+    assert.equal(given.variable.api_key.sensitive, true);
+    assert.equal(given.variable.api_key.default, undefined);
+    assert.match(given.variable.api_key.validation[0].condition, /length\(var\.api_key\) >= 32/);
+    assert.equal(given.output.api_key.value, '${var.api_key}');
+    assert.doesNotMatch(JSON.stringify(given), new RegExp(API_KEY));
+  });
+
+  it('outputs the API URL, the environment, the API key (sensitive) and how to read it', () => {
+    assert.equal(json.output.api_url.value, 'http://127.0.0.1:8080');
+    assert.equal(json.output.environment.value, 'dev');
+    assert.deepEqual(json.output.api_key, {
+      value: '${random_password.api_key.result}',
+      sensitive: true,
+    });
+    assert.match(json.output.api_key_command.value, /output -raw api_key/);
+    const wildcard = synthLocal({ SELFMX_HTTP_BIND_ADDRESS: '0.0.0.0', SELFMX_HTTP_PORT: '9000' });
+    assert.equal(wildcard.output.api_url.value, 'http://localhost:9000');
+  });
+
+  it('never writes a password as a literal', () => {
+    for (const [name, item] of Object.entries(resourcesOfType(json, 'docker_container'))) {
+      for (const [key, value] of Object.entries(envMap(item.env ?? []))) {
+        if (/PASSWORD|PASS$|API_KEY|DATABASE_URL/.test(key)) {
+          assert.match(value, /\$\{(urlencode\()?(random_password|var)\./, `${name} ${key}`);
+        }
+      }
+    }
+  });
+
+  it('prefixes every Docker name with the environment, so two environments share none', () => {
+    const names = (stack: TerraformJson) =>
+      ['docker_container', 'docker_network', 'docker_volume']
+        .flatMap((type) => Object.values(resourcesOfType(stack, type)))
+        .map((item) => item.name as string)
+        .concat(resource(stack, 'docker_image', 'app_image').name);
+    const dev = names(json);
+    const pr = names(synthLocal({ SELFMX_ENV: 'pr-42' }));
+    assert.equal(dev.length, 7);
+    assert.ok(
+      dev.every((name) => name.startsWith('dev-selfmx-')),
+      dev.join(),
+    );
+    assert.ok(
+      pr.every((name) => name.startsWith('pr-42-selfmx-')),
+      pr.join(),
+    );
+    assert.deepEqual(
+      dev.filter((name) => pr.includes(name)),
+      [],
+    );
+  });
+
+  it('has the same addresses in every environment (one state file each)', () => {
+    assert.deepEqual(
+      resourceAddresses(synthLocal({ SELFMX_ENV: 'qa' })).sort(),
+      resourceAddresses(json).sort(),
+    );
+  });
+});
+
+describe('selfmx-local synthesized output', () => {
+  it('holds no absolute path of the machine that synthesized it', () => {
+    const { outdir, text } = synthesizeToDirectory('selfmx-local', (app) => {
+      new LocalStack(app, 'selfmx-local', { config: loadLocalConfig({}) });
+    });
+    try {
+      const root = REPOSITORY_ROOT.replace(/\/$/, '');
+      for (const path of [
+        root,
+        outdir,
+        tmpdir(),
+        homedir(),
+        process.cwd(),
+        '/tmp/',
+        '/root',
+        '/home/',
+      ]) {
+        assert.ok(!text.includes(path), `cdk.tf.json contains ${path}`);
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it('drops the cached backend of another environment so that init opens the right state', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'selfmx-backend-'));
+    const cacheDir = join(outdir, 'stacks', 'selfmx-local', '.terraform');
+    const cache = join(cacheDir, 'terraform.tfstate');
+    const cached = (path: string) =>
+      JSON.stringify({ version: 3, backend: { type: 'local', config: { path } } });
+    const synthEnv = (env: string) => {
+      const app = Testing.app({ outdir });
+      new LocalStack(app, 'selfmx-local', {
+        config: loadLocalConfig({ SELFMX_ENV: env }),
+        releaseHash: RELEASE,
+      });
+    };
+    try {
+      mkdirSync(cacheDir, { recursive: true });
+      writeFileSync(cache, cached('../../../terraform.selfmx-local.dev.tfstate'));
+      synthEnv('dev');
+      assert.ok(existsSync(cache), 'the same environment keeps its initialised backend');
+      synthEnv('pr-9');
+      assert.ok(!existsSync(cache), 'another environment must not reuse the cached backend');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('release hash', () => {
+  it('changes with the sources and ignores build output', () => {
+    const root = mkdtempSync(join(tmpdir(), 'selfmx-release-'));
+    try {
+      mkdirSync(join(root, 'app/src'), { recursive: true });
+      mkdirSync(join(root, 'app/dist'), { recursive: true });
+      mkdirSync(join(root, 'migrations'), { recursive: true });
+      writeFileSync(join(root, 'package-lock.json'), '{}');
+      writeFileSync(join(root, 'app/Dockerfile'), 'FROM node:20');
+      writeFileSync(join(root, 'app/src/selfmx.ts'), 'export {};');
+      writeFileSync(join(root, 'migrations/1_init.sql'), '-- Up Migration');
+      const first = releaseHash(root);
+      assert.match(first, /^[0-9a-f]{64}$/);
+      writeFileSync(join(root, 'app/dist/selfmx.js'), 'built');
+      assert.equal(releaseHash(root), first, 'app/dist is not a release input');
+      writeFileSync(join(root, 'migrations/2_next.sql'), '-- Up Migration');
+      const second = releaseHash(root);
+      assert.notEqual(second, first, 'a new migration is a new release');
+      writeFileSync(join(root, 'app/Dockerfile'), 'FROM node:22');
+      assert.notEqual(releaseHash(root), second, 'a Dockerfile change is a new release');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('is what the stack tags the image with by default', () => {
+    const config = loadLocalConfig({});
+    const json = synthStack((app) => new LocalStack(app, 'selfmx-local', { config }));
+    const hash = releaseHash();
+    assert.equal(resource(json, 'docker_image', 'app_image').triggers.release_hash, hash);
+  });
+});
+
+describe('databaseUrl', () => {
+  it('percent-encodes literal credentials and keeps the options', () => {
+    assert.equal(
+      databaseUrl({
+        user: 'app user',
+        password: 'p@ss:w/rd',
+        host: 'db.internal',
+        database: 'selfmx',
+        options: { sslmode: 'verify-full', sslrootcert: '/app/certs/ca.pem' },
+      }),
+      'postgres://app%20user:p%40ss%3Aw%2Frd@db.internal:5432/selfmx?sslmode=verify-full&sslrootcert=%2Fapp%2Fcerts%2Fca.pem',
+    );
+  });
+});
