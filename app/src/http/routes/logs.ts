@@ -15,7 +15,7 @@ export function logRoutes({ pool }: ServerDeps) {
       summary: "An email's events, oldest first, with the SMTP replies",
       tag: 'emails',
       permission: 'logs:read',
-      query: z.strictObject({ email_id: z.uuid({ message: 'must be an email id (a UUID)' }) }),
+      query: z.strictObject({ email_id: z.uuid().meta({ description: "the email's id" }) }),
       response: z.object({
         object: z.literal('list'),
         email_id: z.uuid(),

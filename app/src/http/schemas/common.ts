@@ -8,7 +8,7 @@ export const errorBodySchema = z.object({
 });
 
 export const idParams = (what: string) =>
-  z.strictObject({ id: z.uuid({ message: `must be a ${what} id (a UUID)` }) });
+  z.strictObject({ id: z.uuid({ message: `must be a UUID (the ${what}'s id)` }) });
 
 /** `?page=&limit=` (limit at most 100). */
 export const paginationQuery = {
