@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { ensureBootstrapKey } from '../../app/src/auth/bootstrap-key.js';
 import { loadServiceConfig, type ServiceConfig } from '../../app/src/config/app-config.js';
@@ -141,4 +142,25 @@ export async function createKey(
   if (response.status !== 201)
     throw new Error(`key creation failed: ${response.status} ${response.text}`);
   return { token: response.body.token, id: response.body.id };
+}
+
+/** A second tenant and one API key of it, inserted directly (as an operator's tooling would). */
+export async function insertTenantWithKey(
+  db: pg.Client,
+  tenantName: string,
+  permissions: string[],
+): Promise<{ tenantId: string; token: string; keyId: string }> {
+  const tenant = await db.query<{ id: string }>(
+    'INSERT INTO tenants (name) VALUES ($1) RETURNING id',
+    [tenantName],
+  );
+  const tenantId = tenant.rows[0]?.id as string;
+  const token = `smx_${randomBytes(32).toString('base64url')}`;
+  const hash = createHash('sha256').update(token).digest();
+  const key = await db.query<{ id: string }>(
+    `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, permissions)
+     VALUES ($1, 'tenant key', $2, $3, $4) RETURNING id`,
+    [tenantId, token.slice(0, 12), hash, permissions],
+  );
+  return { tenantId, token, keyId: key.rows[0]?.id as string };
 }
