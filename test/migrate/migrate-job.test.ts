@@ -266,6 +266,24 @@ describe('selfmx migrate (the bundle)', () => {
     assert.deepEqual(await appliedNames(name), []);
   });
 
+  it('refuses to revert a migration without a Down section, changing nothing', async () => {
+    const { name, env } = await freshDatabase();
+    const copy = await bundleCopy();
+    await writeFile(
+      join(copy.migrations, '1764180000001_one-way.sql'),
+      'CREATE TABLE one_way (id int);\n',
+    );
+    assert.equal((await runMigrate(copy.dir, [], env)).code, 0);
+    const down = await runMigrate(copy.dir, ['down'], env);
+    assert.equal(down.code, 1, down.output);
+    assert.match(
+      down.stderr,
+      /migration 1764180000001_one-way has no "-- Down Migration" section, so it cannot be reverted/,
+    );
+    assert.ok((await publicTables(name)).includes('one_way'));
+    assert.deepEqual(await appliedNames(name), [INITIAL, '1764180000001_one-way']);
+  });
+
   it('records checksums for migrations applied before checksums were kept', async () => {
     const { name, env } = await freshDatabase();
     assert.equal((await runMigrate(bundle.dir, [], env)).code, 0);

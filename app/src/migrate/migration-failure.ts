@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { MigrationFile } from './migration-files.js';
 
 export type Direction = 'up' | 'down';
@@ -17,8 +18,10 @@ export class MigrationFailedError extends Error {
 }
 
 /**
- * Builds the operator's message: the file and line at fault (from PostgreSQL's error position),
- * the statement's line, PostgreSQL's message and hint, and that nothing was changed.
+ * Builds the operator's message. A server error in a migration's SQL names the file and line (from
+ * PostgreSQL's error position), the line, PostgreSQL's message and hint; node-pg-migrate's own
+ * refusals (e.g. no Down section) are reworded; connection errors are returned as they are, for
+ * explainDatabaseError.
  */
 export async function describeMigrationFailure(
   error: unknown,
@@ -26,33 +29,41 @@ export async function describeMigrationFailure(
   migration: MigrationFile | undefined,
   direction: Direction,
 ): Promise<Error> {
-  if (!migration || !isPostgresError(error))
+  const outcome = `${direction === 'up' ? 'nothing was applied' : 'nothing was reverted'} (the run is one transaction and was rolled back)`;
+  if (error instanceof pg.DatabaseError) {
+    if (!migration) return error;
+    const where = await locate(error, directory, migration, direction);
+    const hint = error.hint ? ` (hint: ${error.hint})` : '';
+    return new MigrationFailedError(
+      migration.name,
+      `migration ${migration.name} failed at ${where}: ${error.message}${hint}; ${outcome}. Fix the migration and run again.`,
+      { cause: error },
+    );
+  }
+  // Socket and TLS errors carry a code: they are connection problems.
+  if (!(error instanceof Error) || typeof (error as { code?: unknown }).code === 'string') {
     return error instanceof Error ? error : new Error(String(error));
-  const where = await locate(error, directory, migration, direction);
-  const hint = error.hint ? ` (hint: ${error.hint})` : '';
-  const outcome = direction === 'up' ? 'nothing was applied' : 'nothing was reverted';
+  }
+  const noDown = /disabled down migration on file: (\S+)/.exec(error.message);
+  if (noDown) {
+    return new MigrationFailedError(
+      noDown[1] ?? '',
+      `migration ${noDown[1]} has no "-- Down Migration" section, so it cannot be reverted; ${outcome}`,
+      { cause: error },
+    );
+  }
   return new MigrationFailedError(
-    migration.name,
-    `migration ${migration.name} failed at ${where}: ${error.message}${hint}; ${outcome} ` +
-      '(the run is one transaction and was rolled back). Fix the migration and run again.',
-    { cause: error },
+    migration?.name ?? '',
+    `node-pg-migrate: ${error.message}; ${outcome}`,
+    {
+      cause: error,
+    },
   );
-}
-
-interface PostgresError {
-  message: string;
-  code: string;
-  position?: string;
-  hint?: string;
-}
-
-function isPostgresError(error: unknown): error is PostgresError {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
 }
 
 /** `path:line` (and the line itself) when PostgreSQL gave a position; the file otherwise. */
 async function locate(
-  error: PostgresError,
+  error: pg.DatabaseError,
   directory: string,
   migration: MigrationFile,
   direction: Direction,
