@@ -7,9 +7,8 @@ import {
   MigrationFailedError,
   MigrationFilesError,
   MigrationIntegrityError,
-  migrateUp,
   PendingMigrationsError,
-  verifyMigrations,
+  prepareSchema,
 } from '../migrate/index.js';
 import { startQueueWorkers } from '../queue/workers.js';
 
@@ -42,8 +41,7 @@ export async function run(args: string[]): Promise<number> {
   const logger = createLogger(config.log, { command: 'worker' });
   const pool = createPool(config.database, logger);
   try {
-    if (config.database.autoMigrate) await migrateUp(config.database, logger);
-    else await verifyMigrations(pool);
+    await prepareSchema(config.database, pool, logger);
   } catch (error) {
     const message = describeStartupError(error, config.database);
     logger.error({ event: 'worker_start_failed' }, message);

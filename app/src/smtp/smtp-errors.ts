@@ -32,11 +32,20 @@ export function isConnectionFailure(error: SmtpFailure): boolean {
   return error.responseCode === undefined || CONFIGURATION_CODES.has(error.code ?? '');
 }
 
-/** One line for email_events.smtp_response / last_error: the relay's reply or the error. */
+/** Codes that only say which SMTP stage refused: the reply itself says it all. */
+const STAGE_CODES = new Set(['EENVELOPE', 'EMESSAGE']);
+
+/**
+ * One line for email_events.smtp_response / last_error: the relay's reply, with nodemailer's code
+ * when it adds something (e.g. `500 command not recognized (ETLS)`), or the network error.
+ */
 export function describeSmtpFailure(error: SmtpFailure): string {
-  const text = error.response ?? error.message;
-  const line = text.replace(/\s+/g, ' ').trim();
-  return (error.code && !error.response ? `${error.code}: ${line}` : line).slice(0, 1000);
+  const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+  const code = error.code && !STAGE_CODES.has(error.code) ? error.code : undefined;
+  const text = error.response
+    ? `${oneLine(error.response)}${code ? ` (${code})` : ''}`
+    : `${code ? `${code}: ` : ''}${oneLine(error.message)}`;
+  return text.slice(0, 1000);
 }
 
 export function asSmtpFailure(error: unknown): SmtpFailure {

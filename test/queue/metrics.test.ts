@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { register } from 'prom-client';
+import { countAcceptedEmail, trackQueueDepth } from '../../app/src/queue/email-metrics.js';
+import { startQueueWorkers } from '../../app/src/queue/workers.js';
+import { type QueueFixture, startQueueFixture } from './queue-fixture.js';
+
+/** The value of one series in the Prometheus text exposition, 0 when absent. */
+async function sample(name: string, labels = ''): Promise<number> {
+  const text = await register.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('delivery metrics in the default Prometheus registry', () => {
+  let fx: QueueFixture;
+  before(async () => {
+    fx = await startQueueFixture();
+  });
+  after(() => fx.close());
+
+  it('counts accepted, queued, delivered, bounced and SMTP timings and errors', async () => {
+    const accepted = await sample('selfmx_emails_total');
+    countAcceptedEmail(4);
+    assert.equal(await sample('selfmx_emails_total'), accepted + 4);
+
+    await fx.insertEmails(3);
+    await fx.insertEmail({ to: ['gone@example.net'] });
+    trackQueueDepth(fx.pool);
+    assert.equal(await sample('selfmx_emails_queued'), 4, 'read from the table at scrape time');
+
+    fx.sink.rejectRecipient('gone@example.net', { code: 550, message: 'mailbox unavailable' });
+    fx.sink.setReplyDelay(300);
+    const workers = await startQueueWorkers({
+      pool: fx.pool,
+      config: { queue: fx.queueConfig({ workers: 1 }), smtp: fx.smtpConfig() },
+      logger: fx.logger,
+      tuning: { pollIntervalMs: 100 },
+    });
+    await fx.sink.waitForMessages(1);
+    assert.ok((await sample('selfmx_smtp_connections')) >= 1, 'a pooled connection is open');
+    await fx.waitUntilSettled();
+    await workers.stop();
+
+    assert.equal(await sample('selfmx_emails_queued'), 0);
+    assert.equal(await sample('selfmx_emails_delivered_total'), 3);
+    assert.equal(await sample('selfmx_emails_bounced_total'), 1);
+    assert.equal(await sample('selfmx_emails_failed_total'), 0);
+    assert.equal(await sample('selfmx_smtp_errors_total', '{kind="permanent"}'), 1);
+    assert.equal(await sample('selfmx_smtp_send_duration_count', '{outcome="delivered"}'), 3);
+    assert.equal(await sample('selfmx_smtp_connections'), 0, 'the pool is closed after stop');
+  });
+});
