@@ -36,10 +36,12 @@ export async function psqlOutcome(url: string): Promise<Outcome> {
   const home = await mkdtemp(join(tmpdir(), 'selfmx-psql-home-'));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, PGCONNECT_TIMEOUT: '5' };
   try {
-    const stdout = await new Promise<string | undefined>((resolve) => {
-      execFile('psql', [url, '-X', '-A', '-t', '-c', SSL_IN_USE], { env }, (error, out) =>
-        resolve(error ? undefined : out),
-      );
+    const stdout = await new Promise<string | undefined>((resolve, reject) => {
+      execFile('psql', [url, '-X', '-A', '-t', '-c', SSL_IN_USE], { env }, (error, out) => {
+        if ((error as { code?: unknown } | null)?.code === 'ENOENT') {
+          reject(new Error('psql not found: install postgresql-client (.ci/run does)'));
+        } else resolve(error ? undefined : out);
+      });
     });
     if (stdout === undefined) return 'refused';
     return stdout.trim() === 't' ? 'tls' : 'plain';

@@ -212,6 +212,13 @@ describe('parseDatabaseSettings: refused configurations name the variable or opt
     ]);
   });
 
+  test('absurdly large pool values are refused with the bounds', () => {
+    assertRefused({ DATABASE_URL: `${BASE}?pool_size=10001` }, 'pool_size', ['from 1 to 10000']);
+    assertRefused({ DATABASE_URL: BASE, DB_POOL_TIMEOUT: '86401' }, 'DB_POOL_TIMEOUT', [
+      'from 1 to 86400',
+    ]);
+  });
+
   test('the URL pool option is checked even when DB_POOL_* is valid', () => {
     assertRefused({ DATABASE_URL: `${BASE}?pool_size=x`, DB_POOL_SIZE: '5' }, 'pool_size');
   });

@@ -14,8 +14,10 @@ export const DEFAULT_SSL_MODE: SslMode = 'prefer';
 export const DEFAULT_POOL_SIZE = 10;
 export const DEFAULT_POOL_TIMEOUT_SECONDS = 30;
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 300;
-/** Keeps timeouts inside what setTimeout accepts, with room to spare. */
-const MAX_SECONDS = 86_400;
+/** Upper bounds: far above any server's max_connections; timeouts well inside setTimeout's range. */
+const CONNECTIONS = { unit: 'connections', max: 10_000 } as const;
+const SECONDS = { unit: 'seconds', max: 86_400 } as const;
+type Unit = typeof CONNECTIONS | typeof SECONDS;
 
 export interface DatabaseSettings {
   readonly host: string;
@@ -58,27 +60,20 @@ export function parseDatabaseSettings(env: Env): DatabaseSettings {
     user: requiredPart(decode(url.username), 'the user name', 'user'),
     sslmode,
     ...(sslrootcert === undefined ? {} : { sslrootcert }),
-    poolSize: poolValue(
-      options,
-      'pool_size',
-      read,
-      'DB_POOL_SIZE',
-      DEFAULT_POOL_SIZE,
-      'connections',
-    ),
+    poolSize: poolValue(options, 'pool_size', read, 'DB_POOL_SIZE', DEFAULT_POOL_SIZE, CONNECTIONS),
     poolTimeoutSeconds: poolValue(
       options,
       'pool_timeout',
       read,
       'DB_POOL_TIMEOUT',
       DEFAULT_POOL_TIMEOUT_SECONDS,
-      'seconds',
+      SECONDS,
     ),
     idleTimeoutSeconds: positiveInteger(
       'DB_IDLE_TIMEOUT',
       read.optional('DB_IDLE_TIMEOUT'),
       DEFAULT_IDLE_TIMEOUT_SECONDS,
-      'seconds',
+      SECONDS,
     ),
     autoMigrate: read.boolean('DB_AUTO_MIGRATE', true),
     redactedUrl: '',
@@ -202,7 +197,7 @@ function poolValue(
   read: EnvReader,
   variable: string,
   fallback: number,
-  unit: string,
+  unit: Unit,
 ): number {
   const fromUrl = options.get(option);
   if (fromUrl !== undefined) return positiveInteger(option, fromUrl, fallback, unit);
@@ -213,15 +208,15 @@ function positiveInteger(
   field: string,
   value: string | undefined,
   fallback: number,
-  unit: string,
+  { unit, max }: Unit,
 ): number {
   if (value === undefined) return fallback;
   const where = /^[A-Z_]+$/.test(field) ? '' : 'DATABASE_URL option ';
   const parsed = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > MAX_SECONDS) {
+  if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > max) {
     throw new ConfigError(
       field,
-      `${where}must be a whole number of ${unit} from 1 to ${MAX_SECONDS} (got "${value}"; default ${fallback})`,
+      `${where}must be a whole number of ${unit} from 1 to ${max} (got "${value}"; default ${fallback})`,
     );
   }
   return parsed;
