@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type pg from 'pg';
+import type { TestPostgres } from '../support/postgres.js';
+import { type ApiServer, email, startApiServer, startMigratedPostgres } from './api-harness.js';
+
+describe('templates: CRUD, syntax check when saved, rendering at send time', () => {
+  let postgres: TestPostgres;
+  let server: ApiServer;
+  let db: pg.Client;
+  let welcomeId: string;
+
+  before(async () => {
+    postgres = await startMigratedPostgres();
+    server = await startApiServer(postgres, { RATE_LIMIT_REQUESTS: '10000' });
+    db = await postgres.client('selfmx');
+  });
+  after(async () => {
+    await db?.end();
+    await server?.close();
+    await postgres?.destroy();
+  });
+
+  const fromTemplate = (overrides: Record<string, unknown>) =>
+    email({ subject: undefined, text: undefined, ...overrides });
+
+  test('create, get and list', async () => {
+    const created = await server.call('POST', '/v1/templates', {
+      body: {
+        name: 'welcome',
+        subject: 'Welcome, {{name}} & co',
+        html: '<p>Hello {{name}}</p>{{#if vip}}<b>VIP</b>{{/if}}',
+        text: 'Hello {{name}}',
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    welcomeId = created.body.id;
+    assert.equal(created.body.object, 'template');
+    const read = await server.call('GET', `/v1/templates/${welcomeId}`);
+    assert.equal(read.body.subject, 'Welcome, {{name}} & co');
+    const list = await server.call('GET', '/v1/templates');
+    assert.equal(list.body.total, 1);
+    const duplicate = await server.call('POST', '/v1/templates', {
+      body: { name: 'welcome', subject: 'x', text: 'y' },
+    });
+    assert.equal(duplicate.status, 409);
+    assert.match(duplicate.body.message, /^name: /);
+  });
+
+  test('sending renders subject, html and text with template_data (html escaped, subject not)', async () => {
+    const sent = await server.call('POST', '/v1/emails', {
+      body: fromTemplate({
+        template_id: welcomeId,
+        template_data: { name: 'Ana <ana@x>', vip: true },
+      }),
+    });
+    assert.equal(sent.status, 200, sent.text);
+    const { rows } = await db.query(
+      'SELECT subject, html, text, template_id, template_data FROM emails WHERE id = $1',
+      [sent.body.id],
+    );
+    assert.deepEqual(rows[0], {
+      subject: 'Welcome, Ana <ana@x> & co',
+      html: '<p>Hello Ana &lt;ana@x&gt;</p><b>VIP</b>',
+      text: 'Hello Ana <ana@x>',
+      template_id: welcomeId,
+      template_data: { name: 'Ana <ana@x>', vip: true },
+    });
+  });
+
+  test('a template can be named instead of its id, and Resend’s template object works', async () => {
+    const byName = await server.call('POST', '/v1/emails', {
+      body: fromTemplate({ template_id: 'welcome', template_data: { name: 'Bo' } }),
+    });
+    assert.equal(byName.status, 200, byName.text);
+    const resendForm = await server.call('POST', '/v1/emails', {
+      body: fromTemplate({ template: { id: 'welcome', variables: { name: 'Cy' } } }),
+    });
+    assert.equal(resendForm.status, 200, resendForm.text);
+    const { rows } = await db.query(
+      'SELECT subject FROM emails WHERE id = ANY($1) ORDER BY created_at',
+      [[byName.body.id, resendForm.body.id]],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.subject),
+      ['Welcome, Bo & co', 'Welcome, Cy & co'],
+    );
+  });
+
+  test('a subject given in the request wins over the template’s', async () => {
+    const sent = await server.call('POST', '/v1/emails', {
+      body: fromTemplate({
+        template_id: 'welcome',
+        template_data: { name: 'D' },
+        subject: 'Override',
+      }),
+    });
+    const { rows } = await db.query('SELECT subject, text FROM emails WHERE id = $1', [
+      sent.body.id,
+    ]);
+    assert.deepEqual(rows[0], { subject: 'Override', text: 'Hello D' });
+  });
+
+  test('template_data that puts a line break into the subject is refused (header injection)', async () => {
+    const sent = await server.call('POST', '/v1/emails', {
+      body: fromTemplate({
+        template_id: 'welcome',
+        template_data: { name: 'x\r\nBcc: victim@evil.example' },
+      }),
+    });
+    assert.equal(sent.status, 422);
+    assert.match(sent.body.message, /^template_data: /);
+  });
+
+  test('update changes only the given fields and the next send uses the new version', async () => {
+    const patched = await server.call('PATCH', `/v1/templates/${welcomeId}`, {
+      body: { text: 'Hi again {{name}}' },
+    });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.body.subject, 'Welcome, {{name}} & co');
+    const sent = await server.call('POST', '/v1/emails', {
+      body: fromTemplate({ template_id: welcomeId, template_data: { name: 'E' } }),
+    });
+    const { rows } = await db.query('SELECT text FROM emails WHERE id = $1', [sent.body.id]);
+    assert.equal(rows[0].text, 'Hi again E');
+    const broken = await server.call('PUT', `/v1/templates/${welcomeId}`, {
+      body: { html: '{{#each}}' },
+    });
+    assert.equal(broken.status, 422);
+    assert.match(broken.body.message, /^html: Handlebars syntax error/);
+    const emptied = await server.call('PATCH', `/v1/templates/${welcomeId}`, {
+      body: { html: null, text: null },
+    });
+    assert.equal(emptied.status, 422);
+  });
+
+  test('delete: the template is gone, sending with it is a 4xx, sent emails keep their content', async () => {
+    const deleted = await server.call('DELETE', `/v1/templates/${welcomeId}`);
+    assert.equal(deleted.status, 200);
+    assert.equal((await server.call('GET', `/v1/templates/${welcomeId}`)).status, 404);
+    assert.equal((await server.call('DELETE', `/v1/templates/${welcomeId}`)).status, 404);
+    const sent = await server.call('POST', '/v1/emails', {
+      body: fromTemplate({ template_id: welcomeId }),
+    });
+    assert.equal(sent.status, 422);
+    assert.match(sent.body.message, /^template_id: /);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM emails WHERE subject LIKE 'Welcome, %'`,
+    );
+    assert.ok(rows[0].n >= 3);
+  });
+
+  test('every template change is audited', async () => {
+    const audit = await server.call('GET', '/v1/audit?target_type=template&limit=100');
+    const actions = audit.body.data.map((entry: { action: string }) => entry.action).sort();
+    assert.deepEqual(actions, ['template.created', 'template.deleted', 'template.updated']);
+  });
+});
