@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { TestPostgres } from '../support/postgres.js';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
+import { type ApiServer, email, startApiServer, startMigratedPostgres } from './api-harness.js';
+
+describe('operations: openapi.json, metrics, CORS, request ids, test-smtp', () => {
+  let postgres: TestPostgres;
+  let server: ApiServer;
+  let restricted: ApiServer;
+  let sink: SmtpSink;
+
+  before(async () => {
+    postgres = await startMigratedPostgres();
+    sink = await startSmtpSink({ starttls: false });
+    server = await startApiServer(postgres, {
+      RATE_LIMIT_REQUESTS: '10000',
+      SMTP_HOST: sink.host,
+      SMTP_PORT: String(sink.port),
+    });
+    restricted = await startApiServer(postgres, {
+      CORS_ORIGINS: 'https://app.example, https://admin.example',
+    });
+  });
+  after(async () => {
+    await server?.close();
+    await restricted?.close();
+    await sink?.stop();
+    await postgres?.destroy();
+  });
+
+  test('/openapi.json is OpenAPI 3.1 with every path and the send schema from zod', async () => {
+    const response = await server.call('GET', '/openapi.json', { key: null });
+    assert.equal(response.status, 200);
+    const document = response.body;
+    assert.equal(document.openapi, '3.1.0');
+    assert.deepEqual(Object.keys(document.paths).sort(), [
+      '/health',
+      '/metrics',
+      '/openapi.json',
+      '/v1/api-keys',
+      '/v1/api-keys/{id}',
+      '/v1/audit',
+      '/v1/emails',
+      '/v1/emails/{id}',
+      '/v1/logs',
+      '/v1/send',
+      '/v1/templates',
+      '/v1/templates/{id}',
+      '/v1/test-smtp',
+    ]);
+    const send = document.paths['/v1/emails'].post;
+    const schema = send.requestBody.content['application/json'].schema;
+    assert.deepEqual(schema.required.sort(), ['from', 'to']);
+    assert.equal(schema.additionalProperties, false);
+    assert.ok(
+      schema.properties.attachments && schema.properties.template_data && schema.properties.tags,
+    );
+    assert.equal(send['x-permission'], 'send');
+    const list = document.paths['/v1/emails'].get;
+    const limit = list.parameters.find((p: { name: string }) => p.name === 'limit');
+    assert.equal(limit.in, 'query');
+    assert.equal(limit.schema.maximum, 100);
+    const byId = document.paths['/v1/emails/{id}'].get.parameters[0];
+    assert.deepEqual([byId.name, byId.in, byId.required], ['id', 'path', true]);
+  });
+
+  test('/metrics exposes API, pool and process metrics in Prometheus format', async () => {
+    await server.call('POST', '/v1/emails', { body: email() });
+    await server.call('POST', '/v1/emails', { body: { nope: true } });
+    const response = await fetch(`${server.url}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await response.text();
+    assert.match(
+      text,
+      /selfmx_api_requests_total\{method="POST",route="\/v1\/emails",status_code="200"\} \d+/,
+    );
+    assert.match(
+      text,
+      /selfmx_api_errors_total\{method="POST",route="\/v1\/emails",status_code="422"\} \d+/,
+    );
+    assert.match(
+      text,
+      /selfmx_api_request_duration_seconds_bucket\{le="0.1",method="POST",route="\/v1\/emails"\}/,
+    );
+    assert.match(text, /selfmx_db_pool_connections_total \d+/);
+    assert.match(text, /selfmx_db_pool_connections_idle \d+/);
+    assert.match(text, /selfmx_db_pool_connections_waiting \d+/);
+    assert.match(text, /process_cpu_user_seconds_total/);
+  });
+
+  test('CORS: any origin by default; a configured list is honoured', async () => {
+    const open = await fetch(`${server.url}/v1/emails`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://anywhere.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(open.status, 204);
+    assert.equal(open.headers.get('access-control-allow-origin'), '*');
+    assert.match(open.headers.get('access-control-allow-headers') ?? '', /Authorization/i);
+
+    const allowed = await fetch(`${restricted.url}/health`, {
+      headers: { origin: 'https://admin.example' },
+    });
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://admin.example');
+    const refused = await fetch(`${restricted.url}/health`, {
+      headers: { origin: 'https://evil.example' },
+    });
+    assert.equal(refused.headers.get('access-control-allow-origin'), null);
+  });
+
+  test('request ids: given ones are kept and echoed, otherwise generated', async () => {
+    const given = await server.call('GET', '/health', {
+      key: null,
+      headers: { 'x-request-id': 'trace-abc.123' },
+    });
+    assert.equal(given.headers.get('x-request-id'), 'trace-abc.123');
+    const generated = await server.call('GET', '/health', { key: null });
+    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  test('/health: 200 with database, smtp and queue depth', async () => {
+    const health = await server.call('GET', '/health', { key: null });
+    assert.equal(health.status, 200);
+    assert.equal(health.body.status, 'ok');
+    assert.equal(health.body.database, 'ok');
+    assert.equal(typeof health.body.smtp, 'string');
+    assert.ok(Number.isInteger(health.body.queue_depth) && health.body.queue_depth >= 1);
+  });
+
+  test('POST /v1/test-smtp: ok against a live relay, 502 naming the failure otherwise', async () => {
+    const ok = await server.call('POST', '/v1/test-smtp');
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.body.status, 'ok');
+    assert.equal(sink.messages.length, 0);
+    const down = await restricted.call('POST', '/v1/test-smtp');
+    assert.equal(down.status, 502);
+    assert.equal(down.body.name, 'smtp_unavailable');
+    assert.match(down.body.message, /ECONNREFUSED|connect/i);
+  });
+});
