@@ -138,6 +138,18 @@ describe('explainDatabaseError', () => {
     }
   });
 
+  test('a common word as password only hides the password, not the explanation', () => {
+    const settings = parseDatabaseSettings({
+      DATABASE_URL: `postgres://selfmx:password@127.0.0.1:${server.port}/selfmx`,
+    });
+    const error = Object.assign(new Error('password authentication failed for user "selfmx"'), {
+      code: '28P01',
+    });
+    const explained = explainDatabaseError(error, settings);
+    assert.match(explained, /check the user name and password in DATABASE_URL/);
+    assert.match(explained, /\[28P01: \*\*\* authentication failed for user "selfmx"\]$/);
+  });
+
   test('any other error keeps the driver message but scrubs the password', () => {
     const settings = parseDatabaseSettings({ DATABASE_URL: server.url() });
     const explained = explainDatabaseError(new Error(`weird failure near ${PASSWORD}`), settings);

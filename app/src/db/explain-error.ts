@@ -33,8 +33,9 @@ const UNTRUSTED_CERT_CODES = new Set([
 export function explainDatabaseError(error: unknown, settings: Settings): string {
   const facts = factsOf(error);
   const where = `PostgreSQL at ${settings.host}:${settings.port} (database "${settings.database}", user "${settings.user}", sslmode=${settings.sslmode})`;
-  const text = `${describe(facts, settings, where)} [${facts.code || 'error'}: ${facts.message}]`;
-  return scrub(text, settings.password);
+  // Only the driver's message is scrubbed: our own text never holds the password, and scrubbing
+  // it would mangle words when the password is a common one (e.g. "password").
+  return `${describe(facts, settings, where)} [${facts.code || 'error'}: ${scrub(facts.message, settings.password)}]`;
 }
 
 function describe(facts: ErrorFacts, settings: Settings, where: string): string {
