@@ -16,7 +16,7 @@ export const smtpConnections = new Gauge({
 });
 
 export const smtpSendDuration = new Histogram({
-  name: 'selfmx_smtp_send_duration',
+  name: 'selfmx_smtp_send_duration_seconds',
   help: 'Seconds to hand one message to the SMTP relay, by outcome',
   labelNames: ['outcome'] as const,
   buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
