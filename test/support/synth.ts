@@ -68,3 +68,51 @@ export function envMap(env: readonly string[]): Record<string, string> {
     }),
   );
 }
+
+/**
+ * Resolves the Terraform interpolations in a synthesized string the way `terraform apply` would,
+ * for the small expression language the stacks use: `${<type>.<name>.<attribute>}`,
+ * `${var.<name>}` and `${urlencode(<expression>)}`. `lookup` answers an address such as
+ * `random_password.postgres_password.result`; anything else is an error, so a reference the
+ * resolver does not understand fails the test instead of passing through unresolved.
+ */
+export function resolveInterpolations(value: string, lookup: (address: string) => string): string {
+  return value.replace(/\$\{([^}]*)\}/g, (_match, expression: string) =>
+    evaluate(expression.trim(), lookup),
+  );
+}
+
+function evaluate(expression: string, lookup: (address: string) => string): string {
+  const call = /^urlencode\((.*)\)$/.exec(expression);
+  if (call?.[1] !== undefined) return encodeURIComponent(evaluate(call[1].trim(), lookup));
+  if (/^[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+(\.[a-z0-9_]+)?$/.test(expression))
+    return lookup(expression);
+  throw new Error(`cannot resolve the Terraform expression \${${expression}}`);
+}
+
+/**
+ * The addresses (`type.name`) a resource depends on: its `depends_on` and every resource it
+ * references in an interpolation, as Terraform's graph would see them.
+ */
+export function dependenciesOf(item: TerraformJson): string[] {
+  const explicit: string[] = item.depends_on ?? [];
+  const text = JSON.stringify({ ...item, depends_on: undefined, lifecycle: undefined });
+  const implicit = [...text.matchAll(/\$\{[^}]*?\b([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)\./g)]
+    .map((match) => `${match[1]}.${match[2]}`)
+    .filter((address) => !address.startsWith('var.'));
+  return [...new Set([...explicit, ...implicit])];
+}
+
+/** Whether `address` (type.name) depends on `dependency`, directly or through others. */
+export function dependsOn(json: TerraformJson, address: string, dependency: string): boolean {
+  const seen = new Set<string>();
+  const visit = (current: string): boolean => {
+    if (seen.has(current)) return false;
+    seen.add(current);
+    const [type = '', name = ''] = current.split('.');
+    const item = resourcesOfType(json, type)[name];
+    if (item === undefined) throw new Error(`${current} is referenced but not declared`);
+    return dependenciesOf(item).some((next) => next === dependency || visit(next));
+  };
+  return visit(address);
+}
