@@ -69,6 +69,8 @@ export class PreferSslSocket extends Duplex {
   }
 
   private open(tryTls: boolean): void {
+    // A fallback racing pg's own teardown (connection timeout, end) must not open a new socket.
+    if (this.destroyed) return;
     const raw = connectTcp({ port: this.port, host: this.host });
     this.raw = raw;
     raw.setNoDelay(this.noDelay);
