@@ -83,6 +83,7 @@ describe('selfmx migrate (the bundle)', () => {
     const result = await runMigrate(bundle.dir, [], env);
     assert.equal(result.code, 0, result.output);
     assert.match(result.stdout, /applied 1 migration\(s\)/);
+    assert.equal(result.stderr, '', 'no warnings (e.g. pg deprecations) on success');
     assertSchemaApplied(await publicTables(name));
     assert.deepEqual(await appliedNames(name), [INITIAL]);
 
@@ -143,6 +144,7 @@ describe('selfmx migrate (the bundle)', () => {
     ]);
     assert.equal(first.code, 0, first.output);
     assert.equal(second.code, 0, second.output);
+    assert.equal(first.stderr + second.stderr, '', 'no warnings');
     const outputs = [first.stdout, second.stdout];
     assert.equal(outputs.filter((out) => /applied 1 migration\(s\)/.test(out)).length, 1);
     assert.equal(outputs.filter((out) => /nothing to migrate/.test(out)).length, 1);

@@ -47,7 +47,9 @@ export async function locateMigrationsDirectory(): Promise<string> {
 
 /** The migrations in `directory`, in apply order, with their checksums. */
 export async function readMigrationFiles(directory: string): Promise<MigrationFile[]> {
-  const entries = await readdir(directory, { withFileTypes: true });
+  const entries = await readdir(directory, { withFileTypes: true }).catch((error: Error) => {
+    throw new MigrationFilesError(`cannot read the migrations directory: ${error.message}`);
+  });
   const byName = new Map<string, { single?: string; up?: string; down?: string }>();
   const timestamps = new Map<string, string>();
   for (const entry of entries) {
@@ -77,9 +79,7 @@ export async function readMigrationFiles(directory: string): Promise<MigrationFi
   const migrations: MigrationFile[] = [];
   for (const [name, group] of [...byName].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const files = filesOf(name, group);
-    const contents = await Promise.all(
-      files.map((file) => readFile(join(directory, file), 'utf8')),
-    );
+    const contents = await Promise.all(files.map((file) => readContent(join(directory, file))));
     migrations.push({ name, files, sha256: checksum(contents) });
   }
   return migrations;
@@ -96,6 +96,12 @@ function filesOf(name: string, group: { single?: string; up?: string; down?: str
     throw new MigrationFilesError(`${name}: ${group.down} has no matching ${name}.up.sql`);
   }
   return group.down ? [group.up, group.down] : [group.up];
+}
+
+async function readContent(path: string): Promise<string> {
+  return readFile(path, 'utf8').catch((error: Error) => {
+    throw new MigrationFilesError(`cannot read ${path}: ${error.message}`);
+  });
 }
 
 /** CRLF is normalised so that a checkout on Windows does not look like an edit. */

@@ -105,11 +105,10 @@ export function compareMigrations(
 
 /** Reads the files and the database's record, and compares them. Read-only. */
 export async function inspectMigrations(db: Queryable, directory: string): Promise<MigrationState> {
-  const [files, applied, checksums] = await Promise.all([
-    readMigrationFiles(directory),
-    readAppliedMigrations(db),
-    readChecksums(db),
-  ]);
+  const files = await readMigrationFiles(directory);
+  // One after the other: `db` may be a single client, which runs one query at a time.
+  const applied = await readAppliedMigrations(db);
+  const checksums = await readChecksums(db);
   return compareMigrations(directory, files, applied, checksums);
 }
 
