@@ -203,6 +203,31 @@ describe('queue delivery through a real SMTP server', () => {
     await fx.sink.waitForMessages(2, 10_000);
   });
 
+  it('renews the lease while a slow relay answers, so another process never claims the email', async () => {
+    fx.sink.setReplyDelay(1500);
+    const ids = await fx.insertEmails(4);
+    const tuning = { pollIntervalMs: 50, leaseSeconds: 0.6 };
+    const config = { queue: fx.queueConfig(), smtp: fx.smtpConfig() };
+    const [first, second] = await Promise.all([
+      startQueueWorkers({ pool: fx.pool, config, logger: fx.logger, tuning }),
+      startQueueWorkers({ pool: fx.pool, config, logger: fx.logger, tuning }),
+    ]);
+    try {
+      await fx.waitUntilSettled();
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
+    assert.equal(
+      fx.sink.attempts.length,
+      4,
+      'each email was sent once, though sends outlast the lease',
+    );
+    for (const id of ids) {
+      const types = (await fx.events(id)).map((e) => e.type);
+      assert.deepEqual(types, ['queued', 'sending', 'delivered']);
+    }
+  });
+
   it('finishes the sends in flight when stopped', async () => {
     fx.sink.setReplyDelay(700);
     const ids = await fx.insertEmails(3);

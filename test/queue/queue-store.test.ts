@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import {
+  claimEmails,
+  countQueuedEmails,
+  reclaimExpiredLeases,
+  recordOutcome,
+} from '../../app/src/queue/queue-store.js';
+import { type QueueFixture, startQueueFixture } from './queue-fixture.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('queue SQL on a real PostgreSQL 15', () => {
+  let fx: QueueFixture;
+  before(async () => {
+    fx = await startQueueFixture();
+  });
+  beforeEach(async () => {
+    await fx.pool.query('DELETE FROM emails');
+  });
+  after(() => fx.close());
+
+  it('claims due emails oldest first and skips those backing off', async () => {
+    const ids = await fx.insertEmails(5);
+    await fx.pool.query(
+      `UPDATE emails SET next_attempt_at = now() + interval '1 hour' WHERE id = $1`,
+      [ids[1]],
+    );
+    assert.equal(await countQueuedEmails(fx.pool), 5);
+    const claimed = await claimEmails(fx.pool, 'w1', 10, 30);
+    assert.deepEqual(
+      claimed.map((email) => email.id),
+      [ids[0], ids[2], ids[3], ids[4]],
+    );
+    assert.ok(claimed.every((email) => email.attempts === 1));
+    assert.equal(await countQueuedEmails(fx.pool), 1);
+    assert.deepEqual(
+      (await fx.events(ids[0] as string)).map((e) => e.type),
+      ['queued', 'sending'],
+    );
+  });
+
+  it('concurrent claims never return the same email (FOR UPDATE SKIP LOCKED)', async () => {
+    await fx.insertEmails(200);
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => claimEmails(fx.pool, `w${i}`, 40, 30)),
+    );
+    const all = claims.flat().map((email) => email.id);
+    assert.equal(all.length, 200, 'every email claimed');
+    assert.equal(new Set(all).size, 200, 'by exactly one claimer');
+  });
+
+  it('only the lease holder can record the outcome, and not after another worker reclaimed it', async () => {
+    const [id] = await fx.insertEmails(1);
+    await claimEmails(fx.pool, 'slow-worker', 1, 0.2);
+    assert.equal(await recordOutcome(fx.pool, 'intruder', id as string, delivered), false);
+    await sleep(300);
+    assert.deepEqual(await reclaimExpiredLeases(fx.pool, 4), { requeued: 1, failed: 0 });
+    const [again] = await claimEmails(fx.pool, 'second-worker', 1, 30);
+    assert.equal(again?.attempts, 2);
+    assert.equal(await recordOutcome(fx.pool, 'slow-worker', id as string, delivered), false);
+    assert.equal(await recordOutcome(fx.pool, 'second-worker', id as string, delivered), true);
+    assert.deepEqual(
+      (await fx.events(id as string)).map((e) => e.type),
+      ['queued', 'sending', 'deferred', 'sending', 'delivered'],
+    );
+  });
+
+  it('an expired lease on the last attempt fails the email instead of requeueing it', async () => {
+    const [id] = await fx.insertEmails(1);
+    await fx.pool.query('UPDATE emails SET attempts = 3 WHERE id = $1', [id]);
+    await claimEmails(fx.pool, 'crashed', 1, 0.1);
+    await sleep(200);
+    assert.deepEqual(await reclaimExpiredLeases(fx.pool, 4), { requeued: 0, failed: 1 });
+    const row = await fx.email(id as string);
+    assert.equal(row.status, 'failed');
+    assert.match(row.last_error ?? '', /lease of crashed expired/);
+  });
+});
+
+const delivered = { type: 'delivered', smtpResponse: '250 OK' } as const;
