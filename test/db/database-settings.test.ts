@@ -111,6 +111,15 @@ describe('parseDatabaseSettings: accepted URLs', () => {
     }
   });
 
+  test('query values are percent-decoded, and a + stays a + (as libpq reads it)', async () => {
+    const plus = join(dir, 'ca+bundle.pem');
+    await writeFile(plus, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const settings = parseDatabaseSettings({
+      DATABASE_URL: `${BASE}?sslmode=verify-full&sslrootcert=${plus.replaceAll('/', '%2F')}`,
+    });
+    assert.equal(settings.sslrootcert, plus);
+  });
+
   test('the redacted URL hides the password and keeps the options', () => {
     const settings = parseDatabaseSettings({ DATABASE_URL: `${BASE}?sslmode=require&pool_size=4` });
     assert.equal(

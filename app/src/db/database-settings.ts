@@ -131,7 +131,7 @@ function decode(value: string): string {
 
 function readQueryOptions(url: URL): Map<string, string> {
   const options = new Map<string, string>();
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of queryPairs(url.search)) {
     if (!(URL_OPTIONS as readonly string[]).includes(name)) {
       // The value is not echoed: an operator may have put a secret there (e.g. password=...).
       throw new ConfigError(
@@ -145,6 +145,23 @@ function readQueryOptions(url: URL): Map<string, string> {
     options.set(name, value);
   }
   return options;
+}
+
+/**
+ * Splits the query as libpq does: unlike URLSearchParams, a `+` stays a `+` (it may be part of an
+ * sslrootcert path); only percent-escapes are decoded.
+ */
+function queryPairs(search: string): [string, string][] {
+  return search
+    .slice(1)
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const separator = pair.indexOf('=');
+      return separator === -1
+        ? [decode(pair), '']
+        : [decode(pair.slice(0, separator)), decode(pair.slice(separator + 1))];
+    });
 }
 
 function parseSslMode(value: string | undefined): SslMode {
