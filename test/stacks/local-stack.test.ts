@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected values are Terraform expressions
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -155,6 +155,24 @@ describe('selfmx-local deployment config', () => {
       if (env.SELFMX_SMTP_PASS) assert.doesNotMatch(error.message, /: p\b/);
     });
   }
+
+  it('documents every variable it reads in the README deploy-local section', () => {
+    const sources = ['stacks/config/deployment-config.ts', 'stacks/config/local-config.ts']
+      .map((file) => readFileSync(join(REPOSITORY_ROOT, file), 'utf8'))
+      .join('\n');
+    const read = new Set(sources.match(/SELFMX_[A-Z_]*[A-Z]\b/g));
+    const readme = readFileSync(join(REPOSITORY_ROOT, 'README.md'), 'utf8');
+    const section = readme.split('<!-- section: deploy-local -->')[1]?.split('<!-- section:')[0];
+    assert.ok(section, 'README.md has a deploy-local section');
+    assert.ok(read.size >= 15, [...read].join());
+    for (const variable of read) {
+      assert.match(
+        section,
+        new RegExp(`\\| \`${variable}\` \\|`),
+        `${variable} is not in the table`,
+      );
+    }
+  });
 
   it('fails the synth with a message naming the variable', async () => {
     const script = [
