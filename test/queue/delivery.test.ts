@@ -146,6 +146,18 @@ describe('queue delivery through a real SMTP server', () => {
     assert.equal(fx.sink.attempts.length, 0);
   });
 
+  it('delivers to the accepted recipients and records the ones the relay refused', async () => {
+    fx.sink.rejectRecipient('gone@example.net', { code: 550, message: 'No such user here' });
+    const id = await fx.insertEmail({ to: ['here@example.net', 'gone@example.net'] });
+    await start();
+    await fx.waitUntilSettled();
+    assert.deepEqual(fx.sink.messages[0]?.envelope.to, ['here@example.net']);
+    const row = await fx.email(id);
+    assert.equal(row.status, 'delivered');
+    assert.equal(row.last_error, null);
+    assert.equal((await fx.events(id)).at(-1)?.detail, 'refused recipients: gone@example.net');
+  });
+
   it('marks an email failed once QUEUE_RETRY_ATTEMPTS retries are used up', async () => {
     fx.sink.failNextMessages(10, { code: 451, message: 'Local error in processing' });
     const id = await fx.insertEmail();

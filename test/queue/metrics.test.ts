@@ -47,7 +47,10 @@ describe('delivery metrics in the default Prometheus registry', () => {
     assert.equal(await sample('selfmx_emails_bounced_total'), 1);
     assert.equal(await sample('selfmx_emails_failed_total'), 0);
     assert.equal(await sample('selfmx_smtp_errors_total', '{kind="permanent"}'), 1);
-    assert.equal(await sample('selfmx_smtp_send_duration_seconds_count', '{outcome="delivered"}'), 3);
+    assert.equal(
+      await sample('selfmx_smtp_send_duration_seconds_count', '{outcome="delivered"}'),
+      3,
+    );
     assert.equal(await sample('selfmx_smtp_connections'), 0, 'the pool is closed after stop');
   });
 });

@@ -74,8 +74,8 @@ export async function recordOutcome(
 ): Promise<boolean> {
   const status = outcome.type === 'deferred' ? 'queued' : outcome.type;
   const retryIn = outcome.type === 'deferred' ? outcome.retryInSeconds : 0;
-  const lastError = outcome.type === 'delivered' ? null : (outcome.smtpResponse ?? null);
   const detail = 'detail' in outcome ? (outcome.detail ?? null) : null;
+  const lastError = outcome.type === 'delivered' ? null : (outcome.smtpResponse ?? detail);
   const result = await db.query(
     `WITH moved AS (
        UPDATE emails
@@ -84,23 +84,14 @@ export async function recordOutcome(
                                      THEN now() + make_interval(secs => $6::double precision)
                                      ELSE next_attempt_at END,
               sent_at = CASE WHEN $3 = 'delivered' THEN now() ELSE sent_at END,
-              last_error = COALESCE($7, $8),
+              last_error = $7,
               lease_expires_at = NULL, leased_by = NULL, updated_at = now()
         WHERE id = $1 AND status = 'sending' AND leased_by = $2
        RETURNING id, tenant_id, attempts
      )
      INSERT INTO email_events (tenant_id, email_id, type, attempt, smtp_response, detail)
      SELECT tenant_id, id, $4, attempts, $5, $8 FROM moved`,
-    [
-      emailId,
-      workerId,
-      status,
-      outcome.type,
-      outcome.smtpResponse,
-      retryIn,
-      lastError,
-      outcome.type === 'delivered' ? null : detail,
-    ],
+    [emailId, workerId, status, outcome.type, outcome.smtpResponse, retryIn, lastError, detail],
   );
   return result.rowCount === 1;
 }
