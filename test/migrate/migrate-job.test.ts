@@ -157,8 +157,12 @@ describe('selfmx migrate (the bundle)', () => {
     const holder = await postgres.client(name);
     try {
       await holder.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const job = startMigrate(bundle.dir, [], env);
-      await job.waitForOutput(/waiting for it to finish/);
+      // The log names the holder, so an operator can find a stuck job.
+      await job.waitForOutput(
+        new RegExp(`running \\(pid ${rows[0]?.pid}, .*waiting for it to finish`),
+      );
       assert.deepEqual(await publicTables(name), [], 'nothing applied while the lock is held');
       await holder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
       const result = await job.done;
@@ -290,6 +294,12 @@ describe('selfmx migrate (the bundle)', () => {
     const { name, env } = await freshDatabase();
     assert.equal((await runMigrate(bundle.dir, [], env)).code, 0);
     await query(name, 'DROP TABLE selfmx_migration_checksums');
+    const status = await runMigrate(bundle.dir, ['status'], env);
+    assert.equal(status.code, 0, status.output);
+    assert.match(
+      status.stdout,
+      /applied\s+1764180000000_initial-schema .*checksum recorded by the next/,
+    );
     const result = await runMigrate(bundle.dir, [], env);
     assert.equal(result.code, 0, result.output);
     assert.match(result.stdout, /recorded checksums of migrations applied before/);

@@ -90,8 +90,9 @@ const CHECK_LABELS = {
 function printStatus(state: MigrationState): number {
   const lines = [`migrations directory: ${state.directory}`];
   for (const migration of state.applied) {
+    const note = migration.check === 'unrecorded' ? '; checksum recorded by the next migrate' : '';
     lines.push(
-      `${CHECK_LABELS[migration.check].padEnd(8)} ${migration.name}  (run on ${migration.runOn})`,
+      `${CHECK_LABELS[migration.check].padEnd(8)} ${migration.name}  (run on ${migration.runOn}${note})`,
     );
   }
   for (const file of state.pending) lines.push(`${'pending'.padEnd(8)} ${file.name}`);

@@ -44,7 +44,28 @@ async function acquire(client: pg.Client, logger: Logger): Promise<void> {
     [MIGRATION_LOCK_KEY],
   );
   if (rows[0]?.locked) return;
-  logger.info('another migration is running; waiting for it to finish');
+  const holder = await describeHolder(client);
+  logger.info(`another migration is running${holder}; waiting for it to finish`);
   await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
   logger.info('migration lock acquired');
+}
+
+/** Who holds the lock (pid, application, address), so an operator can find a stuck job. */
+async function describeHolder(client: pg.Client): Promise<string> {
+  // A bigint advisory key appears in pg_locks as classid (high 32 bits) and objid (low 32 bits).
+  const { rows } = await client.query<{
+    pid: number;
+    application_name: string;
+    client_addr: string | null;
+  }>(
+    `SELECT a.pid, a.application_name, a.client_addr::text AS client_addr
+       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+        AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid`,
+    [MIGRATION_LOCK_KEY],
+  );
+  const holder = rows[0];
+  if (!holder) return '';
+  const from = holder.client_addr ? ` from ${holder.client_addr}` : '';
+  return ` (pid ${holder.pid}, ${holder.application_name || 'unnamed client'}${from})`;
 }
