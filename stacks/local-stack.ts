@@ -4,7 +4,11 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { MIN_API_KEY_LENGTH } from './config/deployment-config.js';
 import { type LocalConfig, loadLocalConfig } from './config/local-config.js';
-import { migrationEnvironment, serviceEnvironment } from './constructs/app-environment.js';
+import {
+  migrationEnvironment,
+  type SmtpEnvironmentProps,
+  serviceEnvironment,
+} from './constructs/app-environment.js';
 import { AppContainer } from './constructs/docker/app-container.js';
 import { AppImage } from './constructs/docker/app-image.js';
 import { MailCatcher } from './constructs/docker/mail-catcher.js';
@@ -61,28 +65,7 @@ export class LocalStack extends TerraformStack {
       description: 'The bootstrap admin API key (SELFMX_API_KEY); set it as TF_VAR_api_key.',
       minLength: MIN_API_KEY_LENGTH,
     });
-    const mailCatcher = config.smtp
-      ? undefined
-      : new MailCatcher(this, 'mailpit', {
-          env,
-          network,
-          image: config.mailpit.image,
-          uiPort: config.mailpit.uiPort,
-        });
-    const smtp = config.smtp
-      ? {
-          ...config.smtp,
-          pass:
-            config.smtp.pass === 'variable'
-              ? new SecretInput(this, 'smtp-pass', {
-                  source: 'variable',
-                  variableName: 'smtp_pass',
-                  description:
-                    'The SMTP relay password (SELFMX_SMTP_PASS); set it as TF_VAR_smtp_pass.',
-                }).value
-              : undefined,
-        }
-      : (mailCatcher as MailCatcher).smtp;
+    const { smtp, mailCatcher } = this.mailDelivery(config, network);
 
     const database = { url: postgres.databaseUrl(), pool: config.database };
     const log = { level: config.logLevel };
@@ -107,6 +90,30 @@ export class LocalStack extends TerraformStack {
     });
 
     this.outputs(config, apiKey, postgres, mailCatcher);
+  }
+
+  /** The configured SMTP relay, or else a Mailpit container on the private network. */
+  private mailDelivery(
+    config: LocalConfig,
+    network: PrivateNetwork,
+  ): { smtp: SmtpEnvironmentProps; mailCatcher?: MailCatcher } {
+    if (config.smtp === undefined) {
+      const mailCatcher = new MailCatcher(this, 'mailpit', {
+        env: config.env,
+        network,
+        image: config.mailpit.image,
+        uiPort: config.mailpit.uiPort,
+      });
+      return { smtp: mailCatcher.smtp, mailCatcher };
+    }
+    const { pass, ...relay } = config.smtp;
+    if (pass === 'none') return { smtp: relay };
+    const password = new SecretInput(this, 'smtp-pass', {
+      source: 'variable',
+      variableName: 'smtp_pass',
+      description: 'The SMTP relay password (SELFMX_SMTP_PASS); set it as TF_VAR_smtp_pass.',
+    });
+    return { smtp: { ...relay, pass: password.value } };
   }
 
   private outputs(
