@@ -29,6 +29,8 @@ export async function migrateUp(settings: DatabaseSettings, logger: Logger): Pro
     }
     const names = await run(client, state, 'up', state.pending.length, logger);
     const applied = state.pending.filter((file) => names.includes(file.name));
+    // After the runner's COMMIT, still under the lock. Should this process die in between, the
+    // next run finds them applied without a checksum and records them then (see underLock).
     await recordChecksums(client, applied);
     logger.info({ migrations: names }, `applied ${names.length} migration(s)`);
     return names;
