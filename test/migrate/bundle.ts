@@ -41,9 +41,10 @@ async function isStale(): Promise<boolean> {
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  // parentPath arrived in Node 20.12; `path` is its older name.
   return entries
     .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name));
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
 }
 
 /** Serialises builds across test processes (npm test runs two test files at a time). */
