@@ -191,7 +191,7 @@ export async function listEmailEvents(
 ): Promise<EmailEventRow[]> {
   const { rows } = await db.query<EmailEventRow>(
     `SELECT id::text, type, attempt, smtp_response, detail, created_at FROM email_events
-     WHERE tenant_id = $1 AND email_id = $2 ORDER BY id LIMIT 1000`,
+     WHERE tenant_id = $1 AND email_id = $2 ORDER BY email_events.id LIMIT 1000`,
     [tenantId, emailId],
   );
   return rows;
