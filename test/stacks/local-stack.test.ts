@@ -281,7 +281,8 @@ describe('selfmx-local stack', () => {
     const image = resource(json, 'docker_image', 'app_image');
     assert.equal(image.name, `dev-selfmx-app:${RELEASE.slice(0, 12)}`);
     assert.equal(image.build.context, '../../..');
-    assert.equal(image.build.dockerfile, 'app/Dockerfile');
+    assert.equal(image.build.dockerfile, '${abspath("../../../app/Dockerfile")}');
+    assert.equal(image.build.builder, 'default');
     assert.deepEqual(image.triggers, { release_hash: RELEASE });
     assert.equal(job.image, '${docker_image.app_image.image_id}');
     assert.equal(app.image, '${docker_image.app_image.image_id}');

@@ -1,4 +1,5 @@
 import { Image } from '@cdktf/provider-docker/lib/image/index.js';
+import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { dockerResourceName, logicalId } from './resource-name.js';
 
@@ -35,11 +36,18 @@ export class AppImage extends Construct {
     super(scope, id);
     const tag = props.releaseHash.slice(0, RELEASE_TAG_LENGTH);
     this.reference = `${dockerResourceName(props.env, 'app')}:${tag}`;
+    const context = props.context ?? '../../..';
     this.image = new Image(this, 'image', {
       name: this.reference,
       buildAttribute: {
-        context: props.context ?? '../../..',
-        dockerfile: props.dockerfile ?? 'app/Dockerfile',
+        context,
+        // Made absolute by Terraform at plan time (never written into the JSON): depending on the
+        // provider version and builder, a relative Dockerfile path is resolved against the build
+        // context or against the working directory; an absolute one means the same to both.
+        dockerfile: Fn.abspath(`${context}/${props.dockerfile ?? 'app/Dockerfile'}`),
+        // BuildKit (the engine's default builder): the Dockerfile uses `ADD --chmod`, which the
+        // provider's legacy builder refuses.
+        builder: 'default',
         label: { 'selfmx.env': props.env, 'selfmx.release': tag },
       },
       triggers: { release_hash: props.releaseHash },
