@@ -38,6 +38,11 @@ export class LocalStateBackend extends Construct {
 function forgetOtherEnvironment(stackDirectory: string, path: string): void {
   const cache = join(stackDirectory, '.terraform', 'terraform.tfstate');
   if (!existsSync(cache)) return;
-  const backend = JSON.parse(readFileSync(cache, 'utf8')).backend;
+  let backend: { type?: string; config?: { path?: string } } | undefined;
+  try {
+    backend = JSON.parse(readFileSync(cache, 'utf8')).backend;
+  } catch {
+    return; // Not ours to repair: `terraform init` reports what is wrong with it.
+  }
   if (backend?.type === 'local' && backend.config?.path !== path) rmSync(cache);
 }
