@@ -25,7 +25,11 @@ export interface StartQueueWorkersOptions {
 }
 
 export interface QueueWorkers {
-  /** This process's lease owner prefix (`host/pid/random`); each worker appends `#n`. */
+  /**
+   * This process's lease owner prefix (`pid-random`; each worker appends `#n`). It appears in
+   * email_events, which tenants can read, so it names no host; the start-up log line maps it to
+   * the host name.
+   */
   readonly processId: string;
   /** Stops claiming, finishes the emails in hand, closes the SMTP pool and the listener. */
   stop(): Promise<void>;
@@ -39,7 +43,7 @@ export interface QueueWorkers {
 export async function startQueueWorkers(options: StartQueueWorkersOptions): Promise<QueueWorkers> {
   const { pool, config } = options;
   const tuning = { ...DEFAULT_TUNING, ...options.tuning };
-  const processId = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  const processId = `${process.pid}-${randomBytes(3).toString('hex')}`;
   const logger = options.logger.child({ component: 'queue' });
   trackQueueDepth(pool);
   if (config.queue.workers === 0) {
@@ -66,7 +70,12 @@ export async function startQueueWorkers(options: StartQueueWorkersOptions): Prom
     }),
   );
   logger.info(
-    { workers: config.queue.workers, smtp: `${config.smtp.host}:${config.smtp.port}`, processId },
+    {
+      workers: config.queue.workers,
+      smtp: `${config.smtp.host}:${config.smtp.port}`,
+      processId,
+      host: hostname(),
+    },
     'queue workers started',
   );
 
