@@ -51,7 +51,7 @@ export class AwsStack extends TerraformStack {
     const prefix = `selfmx-${config.env}`;
     const protect = !config.ephemeral;
 
-    configureStateBackend(this, id, config.env, config.stateBackend);
+    configureStateBackend(this, config.env, config.stateBackend);
     // S3's native state lock file needs Terraform 1.10; the rest works from 1.5 (and OpenTofu).
     this.addOverride(
       'terraform.required_version',

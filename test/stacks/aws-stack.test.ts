@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Env } from '../../app/src/config/env-reader.js';
 import { isSecretVariable } from '../../stacks/aspects/container-secrets-guardrail.js';
@@ -429,7 +430,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
 
   test('state: local by a relative path per environment; outputs', () => {
     assert.deepEqual(production.terraform.backend, {
-      local: { path: '../../../terraform-state/selfmx-aws-dev.tfstate' },
+      local: { path: '../../../terraform.selfmx-aws.dev.tfstate' },
     });
     assert.equal(production.terraform.required_version, '>= 1.5.0');
     for (const name of [
@@ -464,6 +465,31 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     assert.equal(table.terraform.backend.s3.key, 'selfmx/staging/selfmx-aws.tfstate');
     assert.equal(table.terraform.backend.s3.region, 'eu-west-1');
     assert.equal(table.terraform.backend.s3.use_lockfile, undefined);
+  });
+
+  test("switching SELFMX_ENV drops the other environment's cached S3 backend, not its own", () => {
+    const cached = (key: string) =>
+      JSON.stringify({ backend: { type: 's3', config: { bucket: 'acme-terraform-state', key } } });
+    for (const [cachedKey, kept] of [
+      ['selfmx/staging/selfmx-aws.tfstate', false],
+      ['selfmx/prod/selfmx-aws.tfstate', true],
+    ] as const) {
+      let cache = '';
+      const { outdir } = synthesizeToDirectory('selfmx-aws', (app) => {
+        const dir = join(app.outdir, 'stacks', 'selfmx-aws', '.terraform');
+        mkdirSync(dir, { recursive: true });
+        cache = join(dir, 'terraform.tfstate');
+        writeFileSync(cache, cached(cachedKey));
+        new AwsStack(app, 'selfmx-aws', {
+          env: { SELFMX_ENV: 'prod', SELFMX_STATE_BUCKET: 'acme-terraform-state' },
+        });
+      });
+      try {
+        assert.equal(existsSync(cache), kept, cachedKey);
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
+    }
   });
 
   test('npm run synth output holds no absolute path of this machine', () => {
@@ -518,7 +544,7 @@ describe('selfmx-aws with SELFMX_EPHEMERAL=true', () => {
     assert.equal(find(ephemeral, 'aws_ecr_repository', 'image_repository').name, 'selfmx-pr-42');
     assert.equal(find(ephemeral, 'aws_lb', 'load-balancer_lb').name, 'selfmx-pr-42');
     assert.deepEqual(ephemeral.terraform.backend, {
-      local: { path: '../../../terraform-state/selfmx-aws-pr-42.tfstate' },
+      local: { path: '../../../terraform.selfmx-aws.pr-42.tfstate' },
     });
     // Account-wide names (an inline role policy's name is scoped to its role).
     const names = (json: TerraformJson) =>
