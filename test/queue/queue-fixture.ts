@@ -55,7 +55,7 @@ export async function startQueueFixture(sinkOptions: SmtpSinkOptions = {}): Prom
     DATABASE_URL: postgres.url('sslmode=disable'),
     DB_POOL_SIZE: '20',
   });
-  const logger = createLogger({ level: 'silent', format: 'json' });
+  const logger = createLogger({ level: (process.env.QUEUE_TEST_LOG as 'warn') ?? 'silent', format: 'text' });
   await migrateUp(settings, logger);
   const pool = createPool(settings);
   const { rows } = await pool.query<{ id: string }>(

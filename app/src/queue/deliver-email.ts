@@ -22,32 +22,61 @@ export interface DeliveryContext {
   readonly workerId: string;
   readonly retryAttempts: number;
   readonly retryDelaySeconds: number;
+  /**
+   * How long to keep trying to record an outcome while the database is unreachable (normally
+   * the lease): the send already happened, and recording it late beats sending it again.
+   */
+  readonly recordOutcomeWithinMs: number;
 }
 
 /**
  * Sends one claimed email and records what happened: delivered; bounced on a 5xx; deferred with
  * backoff on a transient failure; failed when the attempts are used up or the message cannot be
- * built. Never throws: a failure to record leaves the lease to expire, and the email is retried.
+ * built. Never throws: if the outcome cannot be recorded (the database stayed away), the lease
+ * expires and the email is sent again (at-least-once).
  */
 export async function deliverEmail(context: DeliveryContext, email: QueuedEmail): Promise<void> {
   const outcome = await send(context, email);
   const log = context.logger.child({ emailId: email.id, attempt: email.attempts });
-  try {
-    if (!(await recordOutcome(context.pool, context.workerId, email.id, outcome))) {
-      // Another worker reclaimed the email after our lease expired; it owns the outcome now.
-      log.warn({ outcome: outcome.type }, 'lease lost before the outcome was recorded');
-      return;
-    }
-  } catch (error) {
-    log.error(
-      { err: error instanceof Error ? error.message : String(error), outcome: outcome.type },
-      'could not record the delivery outcome; the email will be retried when its lease expires',
-    );
+  const recorded = await recordPatiently(context, email.id, outcome, log);
+  if (recorded === 'lease-lost') {
+    // Another worker reclaimed the email after our lease expired; it owns the outcome now.
+    log.warn({ outcome: outcome.type }, 'lease lost before the outcome was recorded');
     return;
   }
+  if (recorded === 'gave-up') return;
   countOutcome(outcome);
   const level = outcome.type === 'delivered' ? 'info' : 'warn';
   log[level]({ outcome: outcome.type, smtp: outcome.smtpResponse }, `email ${outcome.type}`);
+}
+
+/** Retries through a database outage (restart, failover) for up to recordOutcomeWithinMs. */
+async function recordPatiently(
+  context: DeliveryContext,
+  emailId: string,
+  outcome: Outcome,
+  log: DeliveryContext['logger'],
+): Promise<'recorded' | 'lease-lost' | 'gave-up'> {
+  const deadline = Date.now() + context.recordOutcomeWithinMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const ours = await recordOutcome(context.pool, context.workerId, emailId, outcome);
+      return ours ? 'recorded' : 'lease-lost';
+    } catch (error) {
+      const err = error instanceof Error ? error.message : String(error);
+      const wait = Math.min(250 * 2 ** attempt, 5000);
+      if (Date.now() + wait > deadline) {
+        log.error(
+          { err, outcome: outcome.type },
+          'could not record the delivery outcome; the email will be sent again when its lease expires',
+        );
+        return 'gave-up';
+      }
+      if (attempt === 0)
+        log.warn({ err, outcome: outcome.type }, 'recording the outcome: retrying');
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 async function send(context: DeliveryContext, email: QueuedEmail): Promise<Outcome> {

@@ -65,6 +65,7 @@ export async function startQueueWorkers(options: StartQueueWorkersOptions): Prom
       workerId: `${processId}#${index}`,
       retryAttempts: config.queue.retryAttempts,
       retryDelaySeconds: config.queue.retryDelaySeconds,
+      recordOutcomeWithinMs: tuning.leaseSeconds * 1000,
       tuning,
       wakeup,
     }),
