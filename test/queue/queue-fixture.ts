@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { QueueConfig, SmtpConfig } from '../../app/src/config/app-config.js';
+import type { LogLevel, QueueConfig, SmtpConfig } from '../../app/src/config/app-config.js';
 import {
   type DatabaseSettings,
   parseDatabaseSettings,
@@ -55,7 +55,9 @@ export async function startQueueFixture(sinkOptions: SmtpSinkOptions = {}): Prom
     DATABASE_URL: postgres.url('sslmode=disable'),
     DB_POOL_SIZE: '20',
   });
-  const logger = createLogger({ level: (process.env.QUEUE_TEST_LOG as 'warn') ?? 'silent', format: 'text' });
+  // QUEUE_TEST_LOG=info shows the workers' logs when debugging a test.
+  const level = (process.env.QUEUE_TEST_LOG ?? 'silent') as LogLevel;
+  const logger = createLogger({ level, format: 'text' });
   await migrateUp(settings, logger);
   const pool = createPool(settings);
   const { rows } = await pool.query<{ id: string }>(
