@@ -31,6 +31,9 @@ import { SecretInput } from './constructs/secret-input.js';
 /** Where app/Dockerfile puts the Amazon RDS CA bundle (verify-full checks the server against it). */
 export const RDS_CA_BUNDLE_PATH = '/app/certs/rds-global-bundle.pem';
 
+/** Amazon SES's SMTP endpoint port (STARTTLS), used when no relay is configured. */
+const SES_SMTP_PORT = 587;
+
 export interface AwsStackProps {
   /** The SELFMX_* variables. @default process.env */
   readonly env?: Env;
@@ -77,6 +80,7 @@ export class AwsStack extends TerraformStack {
       vpcId: network.vpcId,
       appPort: APP_CONTAINER_PORT,
       https: config.certificateArn !== undefined,
+      smtpPort: config.smtp?.port ?? SES_SMTP_PORT,
     });
     const key = new EncryptionKey(this, 'encryption-key', {
       prefix,
@@ -129,7 +133,7 @@ export class AwsStack extends TerraformStack {
         : // No relay configured: Amazon SES in the same region (give it SMTP credentials).
           {
             host: `email-smtp.${config.region}.amazonaws.com`,
-            port: 587,
+            port: SES_SMTP_PORT,
             tls: true,
             tlsVerify: true,
           },

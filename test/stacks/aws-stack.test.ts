@@ -173,6 +173,25 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     );
   });
 
+  test('tasks may only reach PostgreSQL, HTTPS (AWS APIs) and, for the app, the SMTP port', () => {
+    const egress = all(production, 'aws_vpc_security_group_egress_rule');
+    const of = (group: string) =>
+      egress
+        .filter((rule) => rule.security_group_id.includes(`security-groups_${group}_`))
+        .map((rule) => `${rule.ip_protocol}/${rule.from_port}/${rule.cidr_ipv4 ?? 'sg'}`)
+        .sort();
+    assert.deepEqual(of('app'), ['tcp/443/0.0.0.0/0', 'tcp/5432/sg', 'tcp/587/0.0.0.0/0']);
+    assert.deepEqual(of('migration'), ['tcp/443/0.0.0.0/0', 'tcp/5432/sg']);
+    assert.deepEqual(of('lb'), ['tcp/8080/sg']);
+    assert.deepEqual(of('db'), []);
+    const relay = synthAws({ SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_SMTP_PORT: '465' });
+    assert.ok(
+      all(relay, 'aws_vpc_security_group_egress_rule').some(
+        (rule) => rule.security_group_id.includes('security-groups_app_') && rule.from_port === 465,
+      ),
+    );
+  });
+
   test('nothing is open to the internet but the load balancer on 80 (443 with a certificate)', () => {
     const open = all(production, 'aws_vpc_security_group_ingress_rule').filter(
       (rule) => rule.cidr_ipv4 !== undefined || rule.cidr_ipv6 !== undefined,

@@ -137,10 +137,9 @@ export class Alarms extends Construct {
   private notificationTopic(props: AlarmsProps): string | undefined {
     if (props.target.kind === 'topic') return props.target.topicArn;
     if (props.target.kind === 'none') return undefined;
-    const topic = new SnsTopic(this, 'topic', {
-      name: `${props.prefix}-alarms`,
-      kmsMasterKeyId: 'alias/aws/sns',
-    });
+    // Not encrypted with alias/aws/sns: CloudWatch alarms cannot publish to a topic under that
+    // key (its policy does not admit cloudwatch.amazonaws.com), and alarm texts hold no secret.
+    const topic = new SnsTopic(this, 'topic', { name: `${props.prefix}-alarms` });
     new SnsTopicSubscription(this, 'email', {
       topicArn: topic.arn,
       protocol: 'email',

@@ -10,6 +10,8 @@ export interface SecurityGroupsProps {
   readonly appPort?: number;
   /** Open 443 on the load balancer (only with a certificate). */
   readonly https: boolean;
+  /** The SMTP relay's port: the only other way out of the app tasks. */
+  readonly smtpPort: number;
 }
 
 export const POSTGRES_PORT = 5432;
@@ -17,6 +19,7 @@ export const POSTGRES_PORT = 5432;
 /**
  * Who may talk to whom: the internet reaches only the load balancer (80, and 443 with TLS);
  * the load balancer reaches the app port; PostgreSQL accepts only the app and migration tasks.
+ * Outbound, tasks reach PostgreSQL, HTTPS (the AWS APIs) and, for the app, the SMTP port.
  */
 export class SecurityGroups extends Construct {
   readonly loadBalancer: SecurityGroup;
@@ -72,10 +75,11 @@ export class SecurityGroups extends Construct {
       toPort: appPort,
       referencedSecurityGroupId: this.loadBalancer.id,
     });
-    for (const [name, source] of [
+    const tasks = [
       ['app', this.app],
       ['migration', this.migration],
-    ] as const) {
+    ] as const;
+    for (const [name, source] of tasks) {
       new VpcSecurityGroupIngressRule(this, `db-from-${name}`, {
         securityGroupId: this.database.id,
         description: `PostgreSQL from the ${name} tasks`,
@@ -84,13 +88,32 @@ export class SecurityGroups extends Construct {
         toPort: POSTGRES_PORT,
         referencedSecurityGroupId: source.id,
       });
-      // Tasks reach PostgreSQL, ECR, Secrets Manager, CloudWatch Logs and the SMTP relay.
-      new VpcSecurityGroupEgressRule(this, `${name}-egress`, {
+      new VpcSecurityGroupEgressRule(this, `${name}-to-db`, {
         securityGroupId: source.id,
-        description: 'Outbound: PostgreSQL, AWS APIs, SMTP relay',
-        ipProtocol: '-1',
+        description: 'To PostgreSQL',
+        ipProtocol: 'tcp',
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        referencedSecurityGroupId: this.database.id,
+      });
+      // ECR, Secrets Manager and CloudWatch Logs are HTTPS APIs, reached through NAT (S3 through
+      // its gateway endpoint). DNS to the VPC resolver is not subject to security groups.
+      new VpcSecurityGroupEgressRule(this, `${name}-to-aws-apis`, {
+        securityGroupId: source.id,
+        description: 'HTTPS to the AWS APIs (ECR, Secrets Manager, CloudWatch Logs)',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
         cidrIpv4: '0.0.0.0/0',
       });
     }
+    new VpcSecurityGroupEgressRule(this, 'app-to-smtp', {
+      securityGroupId: this.app.id,
+      description: 'To the SMTP relay',
+      ipProtocol: 'tcp',
+      fromPort: props.smtpPort,
+      toPort: props.smtpPort,
+      cidrIpv4: '0.0.0.0/0',
+    });
   }
 }
