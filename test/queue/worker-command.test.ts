@@ -78,7 +78,7 @@ describe('selfmx worker (the command, as real processes)', () => {
     await waitForOutput(first, /queue workers started/);
     await waitForOutput(second, /queue workers started/);
 
-    fx.sink.setReplyDelay(5);
+    fx.sink.setReplyDelay(20);
     const ids = await fx.insertEmails(200, {}, true);
     await fx.waitUntilSettled(60_000);
 
