@@ -369,6 +369,10 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     for (const dependency of [
       'terraform_data.image_build-and-push',
       'aws_db_instance.database_instance',
+      'aws_iam_role_policy.task-roles_execution-policy',
+      'aws_secretsmanager_secret_version.secrets_database-url-value',
+      'aws_route.network_private-0-default',
+      'aws_route.network_private-1-default',
     ]) {
       assert.ok(
         job.depends_on.some((d: string) => d.startsWith(dependency)),
