@@ -170,4 +170,20 @@ describe('API to SMTP: two serve processes on one database', () => {
     assert.equal(received.length, 100);
     assert.deepEqual(new Set(received), new Set(ids.map((id) => `<${id}@acme.example>`)));
   });
+  it('GET /metrics of the two processes adds up to what happened', async () => {
+    const total = async (name: string) => {
+      let sum = 0;
+      for (const app of apps) {
+        const text = await (await fetch(`${app.url}/metrics`)).text();
+        const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+        sum += line ? Number(line.split(' ')[1]) : 0;
+      }
+      return sum;
+    };
+    assert.equal(await total('selfmx_emails_total'), 103, 'accepted');
+    assert.equal(await total('selfmx_emails_delivered_total'), 102);
+    assert.equal(await total('selfmx_emails_bounced_total'), 1);
+    assert.equal(await total('selfmx_emails_failed_total'), 0);
+    assert.equal(await total('selfmx_emails_queued'), 0);
+  });
 });

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { recordAudit } from '../audit/audit-log.js';
 import type { SendEmailRequest } from '../http/schemas/send-email.js';
+import { countAcceptedEmail } from '../queue/email-metrics.js';
 import { renderEmailTemplate, TemplateRenderError } from '../templates/render-email-template.js';
 import { findTemplate } from '../templates/template-repository.js';
 import { CONTROL_CHARACTERS } from './email-address.js';
@@ -69,6 +70,7 @@ export async function acceptEmail(
       detail: { recipients: email.to.length + email.cc.length + email.bcc.length },
     });
     await client.query('COMMIT');
+    countAcceptedEmail();
     return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
