@@ -16,6 +16,8 @@ export interface AppProcess {
   readonly exited: Promise<number>;
   /** Sends `signal` (default SIGTERM) and waits for the exit code; SIGKILL after `timeoutMs`. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number>;
+  /** Waits for the exit code without sending anything; SIGKILL after `timeoutMs`. */
+  waitForExit(timeoutMs?: number): Promise<number>;
 }
 
 export interface StartAppOptions {
@@ -36,7 +38,12 @@ export interface StartAppOptions {
 export async function startApp(options: StartAppOptions): Promise<AppProcess> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`);
   const port = Number(options.env.PORT ?? (await freePort()));
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', ...options.env, PORT: String(port) };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOST: '127.0.0.1',
+    ...options.env,
+    PORT: String(port),
+  };
   const child = spawn(process.execPath, [BUNDLE, ...(options.command ?? ['serve'])], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,6 +69,9 @@ export async function startApp(options: StartAppOptions): Promise<AppProcess> {
     exited,
     async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return app.waitForExit(timeoutMs);
+    },
+    async waitForExit(timeoutMs = 15_000) {
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       try {
         return await exited;
@@ -81,14 +91,19 @@ export async function startApp(options: StartAppOptions): Promise<AppProcess> {
   return app;
 }
 
-async function waitForHealth(url: string, exited: Promise<number>, timeoutMs: number): Promise<void> {
+async function waitForHealth(
+  url: string,
+  exited: Promise<number>,
+  timeoutMs: number,
+): Promise<void> {
   let exitCode: number | undefined;
   void exited.then((code) => {
     exitCode = code;
   });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`selfmx exited with code ${exitCode} before /health was ok`);
+    if (exitCode !== undefined)
+      throw new Error(`selfmx exited with code ${exitCode} before /health was ok`);
     try {
       const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
       if (response.status === 200) return;

@@ -81,8 +81,10 @@ export async function run(args: string[]): Promise<number> {
 /** In order: the HTTP server (waits for in-flight requests), the workers, then the pool. */
 async function shutDown(app: FastifyInstance, workers: QueueWorkers, pool: pg.Pool): Promise<void> {
   await app.close();
+  app.log.info('http server closed');
   await workers.stop();
   await pool.end();
+  app.log.info('database pool closed');
 }
 
 function smtpProbe(config: SmtpConfig): SmtpProbe {

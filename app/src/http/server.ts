@@ -5,6 +5,7 @@ import { EMAIL_LIMITS } from '../emails/limits.js';
 import { registerApiMetrics } from './api-metrics.js';
 import { registerAuthentication } from './authentication-hook.js';
 import { registerErrorHandling } from './error-handler.js';
+import { closeConnectionsAfterInFlightAnswers } from './graceful-close.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 import { observePool } from './pool-metrics.js';
 import { registerRoutes } from './register-routes.js';
@@ -49,6 +50,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   acceptEmptyJsonBodies(app);
   await app.register(cors, corsOptions(deps.config.http.corsOrigins));
   registerApiMetrics(app);
+  closeConnectionsAfterInFlightAnswers(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
