@@ -82,9 +82,11 @@ export async function startQueueFixture(sinkOptions: SmtpSinkOptions = {}): Prom
     const result = await pool.query<{ id: string }>(
       `WITH inserted AS (
          INSERT INTO emails (tenant_id, from_address, to_addresses, cc_addresses, bcc_addresses,
-                             reply_to, subject, html, text, headers, attachments)
+                             reply_to, subject, html, text, headers, attachments, created_at)
          SELECT $1, $2, $3, $4, $5, $6, CASE WHEN $12 > 1 THEN $7 || ' #' || n ELSE $7 END,
-                $8, $9, $10, $11
+                $8, $9, $10, $11,
+                -- One statement, one now(): distinct times keep FIFO order well defined.
+                now() + n * interval '1 microsecond'
            FROM generate_series(1, $12::int) AS n
          RETURNING id, tenant_id, created_at
        ), logged AS (

@@ -40,6 +40,35 @@ describe('queue SQL on a real PostgreSQL 15', () => {
     );
   });
 
+  it('claims through emails_queue_due_idx, without scanning or sorting the table', async () => {
+    await fx.insertEmails(5000);
+    await fx.pool.query(
+      `UPDATE emails SET status = 'delivered' WHERE id IN (SELECT id FROM emails LIMIT 2500)`,
+    );
+    await fx.pool.query('ANALYZE emails');
+    // The exact SQL the workers send, captured, then EXPLAINed in a rolled-back transaction.
+    let sent: { text: string; values: unknown[] } | undefined;
+    const recorder = {
+      query: async (text: string, values: unknown[]) => {
+        sent = { text, values };
+        return { rows: [], rowCount: 0 };
+      },
+    } as unknown as Parameters<typeof claimEmails>[0];
+    await claimEmails(recorder, 'explain#0', 10, 60);
+    const client = await fx.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query(`EXPLAIN ${sent?.text}`, sent?.values);
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      assert.match(plan, /Index Scan using emails_queue_due_idx/, plan);
+      // Sorting the 10 claimed rows is fine; sorting the queue itself is not.
+      assert.doesNotMatch(plan, /Seq Scan on emails|Sort Key: emails\./, plan);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  });
+
   it('concurrent claims never return the same email (FOR UPDATE SKIP LOCKED)', async () => {
     await fx.insertEmails(200);
     const claims = await Promise.all(

@@ -21,7 +21,9 @@ export async function claimEmails(
     `WITH due AS (
        SELECT id FROM emails
         WHERE status = 'queued' AND next_attempt_at <= now()
-        ORDER BY next_attempt_at, created_at, id
+        -- Exactly the order of emails_queue_due_idx: anything more (an id tie-breaker) makes
+        -- PostgreSQL sort the whole queue instead of reading the first rows of the index.
+        ORDER BY next_attempt_at, created_at
         LIMIT $2
         FOR UPDATE SKIP LOCKED
      ), claimed AS (
@@ -34,7 +36,7 @@ export async function claimEmails(
        INSERT INTO email_events (tenant_id, email_id, type, attempt, detail)
        SELECT tenant_id, id, 'sending', attempts, 'claimed by ' || $1 FROM claimed
      )
-     SELECT ${QUEUED_EMAIL_COLUMNS} FROM claimed ORDER BY next_attempt_at, created_at, id`,
+     SELECT ${QUEUED_EMAIL_COLUMNS} FROM claimed ORDER BY next_attempt_at, created_at`,
     [workerId, limit, leaseSeconds],
   );
   return rows;
