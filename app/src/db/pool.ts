@@ -26,6 +26,28 @@ export function clientConfig(settings: DatabaseSettings): pg.ClientConfig {
 }
 
 /**
+ * A connected dedicated client (the migrator's lock connection, the queue's LISTEN connection).
+ * A failed connect ends the client: pg leaves the socket open after some authentication
+ * failures, which would keep the process alive.
+ */
+export async function connectClient(
+  settings: DatabaseSettings,
+  applicationName: string,
+  onError: (error: Error) => void,
+): Promise<pg.Client> {
+  const client = new pg.Client({ ...clientConfig(settings), application_name: applicationName });
+  // A connection lost while idle would otherwise crash the process.
+  client.on('error', onError);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
+}
+
+/**
  * A pool of at most poolSize connections. A caller waits at most poolTimeout for one (pg-pool
  * then fails with "timeout exceeded when trying to connect"), and connections idle for
  * idleTimeout are closed. Logs one start-up line with the redacted URL and effective settings.
@@ -35,6 +57,13 @@ export function createPool(settings: DatabaseSettings, logger?: Logger): pg.Pool
     ...clientConfig(settings),
     max: settings.poolSize,
     idleTimeoutMillis: settings.idleTimeoutSeconds * 1000,
+  });
+  // pg-pool drops its own error listener while a client is checked out (a transaction): if the
+  // server goes away between two of its queries, the client's 'error' event would crash the
+  // process. With this listener the transaction's next query fails instead (found by the
+  // PostgreSQL-outage drill, test/drills/postgres-outage.test.ts).
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
   });
   // A connection that fails while idle (server restart, network cut) is dropped by the pool;
   // without a listener the 'error' event would crash the process.
