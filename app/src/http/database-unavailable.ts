@@ -15,7 +15,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       return true;
     if (code.startsWith('08') || /^57P0[1-3]$/.test(code)) return true;
   }
-  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Query read timeout/i.test(
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error/i.test(
     error.message,
   );
 }
