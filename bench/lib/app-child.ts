@@ -16,9 +16,14 @@ export interface AppChild {
   stop(graceMs?: number): Promise<number | string>;
 }
 
+/** BENCH_PROFILE=<dir>: every app process writes a V8 CPU profile there when it exits. */
+const PROFILE_FLAGS = process.env.BENCH_PROFILE
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+  : [];
+
 /** Spawns `node app/dist/selfmx.js <args>` with exactly `env` (plus PATH). */
 export function spawnApp(args: string[], env: Record<string, string>): AppChild {
-  const child = spawn(process.execPath, [BUNDLE, ...args], {
+  const child = spawn(process.execPath, [...PROFILE_FLAGS, BUNDLE, ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

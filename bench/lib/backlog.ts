@@ -33,9 +33,20 @@ export async function keepBacklogTemplate(pool: pg.Pool, emailId: string): Promi
   if (rows[0]?.n !== 1) throw new Error(`email ${emailId} is not in the emails table`);
 }
 
-/** Empties the queue (and the events that hang off it) between runs. */
+/**
+ * Empties the queue (and the events that hang off it) between runs. A worker still recording
+ * the last outcomes of a run can deadlock with TRUNCATE's locks; PostgreSQL then cancels one
+ * side, and TRUNCATE simply tries again.
+ */
 export async function clearEmails(pool: pg.Pool): Promise<void> {
-  await pool.query('TRUNCATE email_events, emails');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pool.query('TRUNCATE email_events, emails');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+    }
+  }
 }
 
 /**

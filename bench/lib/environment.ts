@@ -30,6 +30,8 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   // Plain SMTP on both sides: the figures are about the queue, not about TLS handshakes.
   const sink = await startSmtpSink({ starttls: false });
   const pool = new pg.Pool({ connectionString: postgres.url(), max: DB_POOL_SIZE });
+  // An idle connection cut by a PostgreSQL restart must not crash the bench.
+  pool.on('error', () => undefined);
   const apiKey = `smx_bench_${randomBytes(24).toString('hex')}`;
   return {
     postgres,

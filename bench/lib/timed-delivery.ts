@@ -29,16 +29,17 @@ export async function timeBacklogDelivery(
   await clearEmails(pool);
   sink.reset();
   const insertStarted = performance.now();
-  let committedAt = 0;
   const timeoutMs = 60_000 + measured * 20;
   // Arm the waiters before the commit: the first message can arrive within milliseconds.
   const first = sink.waitForMessages(1, timeoutMs).then(() => performance.now());
   const last = sink.waitForMessages(measured, timeoutMs).then(() => performance.now());
   first.catch(() => undefined);
   last.catch(() => undefined);
-  committedAt = await insertBacklog(pool, backlog, beforeCommit);
+  const committedAt = await insertBacklog(pool, backlog, beforeCommit);
   const [firstAt, lastAt] = await Promise.all([first, last]);
   const total = lastAt - committedAt;
+  // The sink has them all before the workers record the outcomes; let them finish.
+  if (measured === backlog) await waitForDeliveredRows(pool, backlog);
   return {
     backlog,
     measured,
