@@ -63,6 +63,19 @@ describe('parseDatabaseSettings: accepted URLs', () => {
     assert.ok(Object.isFrozen(settings));
   });
 
+  test('takes the password from PGPASSWORD when the URL has none, as libpq does', () => {
+    const fromEnv = parseDatabaseSettings({
+      DATABASE_URL: 'postgres://selfmx@db.example.com/selfmx',
+      PGPASSWORD: PASSWORD,
+    });
+    assert.equal(fromEnv.password, PASSWORD);
+    assert.ok(!fromEnv.redactedUrl.includes('Sup3r'), fromEnv.redactedUrl);
+    const urlWins = parseDatabaseSettings({ DATABASE_URL: BASE, PGPASSWORD: 'other-password' });
+    assert.equal(urlWins.password, PASSWORD);
+    const none = parseDatabaseSettings({ DATABASE_URL: 'postgres://selfmx@db.example.com/selfmx' });
+    assert.equal(none.password, '');
+  });
+
   test('accepts postgresql://, default port 5432, IPv6 hosts and encoded names', () => {
     const settings = parseDatabaseSettings({
       DATABASE_URL: 'postgresql://app%20user:pw@[::1]/my%2Ddb',

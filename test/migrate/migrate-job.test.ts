@@ -326,6 +326,19 @@ describe('selfmx migrate (the bundle)', () => {
     assert.ok(!result.output.includes('Sup3r-secret'), result.output);
   });
 
+  it('exits promptly, explained, when the server wants a password and none is given', async () => {
+    const { env } = await freshDatabase();
+    const withoutPassword = env.DATABASE_URL.replace(`:${postgres.password}@`, '@');
+    const result = await runMigrate(bundle.dir, [], { DATABASE_URL: withoutPassword });
+    assert.equal(result.code, 1, result.output);
+    assert.match(result.stderr, /DATABASE_URL has none and PGPASSWORD is not set/);
+    const viaEnv = await runMigrate(bundle.dir, [], {
+      DATABASE_URL: withoutPassword,
+      PGPASSWORD: postgres.password,
+    });
+    assert.equal(viaEnv.code, 0, viaEnv.output);
+  });
+
   it('rejects bad arguments as usage errors (exit 2) before reading any configuration', async () => {
     for (const args of [
       ['down', 'abc'],

@@ -24,7 +24,10 @@ export interface DatabaseSettings {
   readonly port: number;
   readonly database: string;
   readonly user: string;
-  /** Non-enumerable: JSON.stringify, spreads and util.inspect leave it out. Empty when absent. */
+  /**
+   * From DATABASE_URL, else PGPASSWORD; empty when neither has one. Non-enumerable:
+   * JSON.stringify, spreads and util.inspect leave it out.
+   */
   readonly password: string;
   readonly sslmode: SslMode;
   /** Path of the PEM file with the CA certificate(s) that must have signed the server's. */
@@ -78,8 +81,11 @@ export function parseDatabaseSettings(env: Env): DatabaseSettings {
     autoMigrate: read.boolean('DB_AUTO_MIGRATE', true),
     redactedUrl: '',
   };
-  const password = decode(url.password);
-  settings.redactedUrl = redactUrl(settings, password !== '', url.search);
+  const urlPassword = decode(url.password);
+  // As with libpq and psql, PGPASSWORD supplies the password when the URL has none (the AWS stack
+  // injects it from the RDS-managed secret, so it never passes through Terraform).
+  const password = urlPassword || (env.PGPASSWORD ?? '');
+  settings.redactedUrl = redactUrl(settings, urlPassword !== '', url.search);
   Object.defineProperty(settings, 'password', { value: password, enumerable: false });
   return Object.freeze(settings as DatabaseSettings);
 }

@@ -53,6 +53,8 @@ function describe(facts: ErrorFacts, settings: Settings, where: string): string 
       return `No answer from ${where} within DB_POOL_TIMEOUT: the host is unreachable or the port is filtered. Check host and port in DATABASE_URL, that PostgreSQL is running, and the Docker network, firewall or security group between the app and the database.`;
     case /timeout exceeded when trying to connect/i.test(message):
       return `Timed out waiting for a free database connection: all DB_POOL_SIZE=${settings.poolSize} connections to ${where} stayed busy for pool_timeout=${settings.poolTimeoutSeconds ?? '?'}s. Raise DB_POOL_SIZE (or pool_size in DATABASE_URL) if PostgreSQL has room, raise DB_POOL_TIMEOUT, or look for slow queries holding connections.`;
+    case /client password must be a string/i.test(message):
+      return `${where} asks for a password, but DATABASE_URL has none and PGPASSWORD is not set: put the password in DATABASE_URL (postgres://user:password@host/db) or provide PGPASSWORD (on AWS the task definition injects it from the RDS-managed secret).`;
     case code === '28P01':
       return `Password authentication failed for user "${settings.user}" at ${where}: check the user name and password in DATABASE_URL (percent-encode special characters such as @ : / ? # %) and the role's password on the server.`;
     case code === '28000' && /no pg_hba\.conf entry/i.test(message):

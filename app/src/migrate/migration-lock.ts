@@ -1,12 +1,15 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseSettings } from '../db/database-settings.js';
-import { clientConfig } from '../db/pool.js';
+import { connectClient } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 
 /**
  * The advisory lock that serialises every schema change: the `migrate` job and `serve` with
  * DB_AUTO_MIGRATE=true. The same key in every SelfMX version, so old and new releases queue too.
  */
+/** Shown in pg_stat_activity for the migrator's connection. */
+export const MIGRATE_APPLICATION_NAME = 'selfmx-migrate';
+
 export const MIGRATION_LOCK_KEY = '5163420961338411807';
 
 /**
@@ -19,10 +22,10 @@ export async function withMigrationLock<T>(
   logger: Logger,
   work: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const client = new pg.Client({ ...clientConfig(settings), application_name: 'selfmx-migrate' });
-  // A connection lost while idle would otherwise crash the process; the next query reports it.
-  client.on('error', (error) => logger.warn({ err: error.message }, 'migration connection lost'));
-  await client.connect();
+  // A connection lost while idle is reported by the next query.
+  const client = await connectClient(settings, MIGRATE_APPLICATION_NAME, (error) =>
+    logger.warn({ err: error.message }, 'migration connection lost'),
+  );
   try {
     await acquire(client, logger);
     try {

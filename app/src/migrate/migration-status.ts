@@ -1,7 +1,7 @@
-import pg from 'pg';
 import type { DatabaseSettings } from '../db/database-settings.js';
-import { clientConfig } from '../db/pool.js';
+import { connectClient } from '../db/pool.js';
 import { locateMigrationsDirectory } from './migration-files.js';
+import { MIGRATE_APPLICATION_NAME } from './migration-lock.js';
 import { inspectMigrations, type MigrationState } from './verify.js';
 
 /**
@@ -10,9 +10,7 @@ import { inspectMigrations, type MigrationState } from './verify.js';
  */
 export async function migrationStatus(settings: DatabaseSettings): Promise<MigrationState> {
   const directory = await locateMigrationsDirectory();
-  const client = new pg.Client({ ...clientConfig(settings), application_name: 'selfmx-migrate' });
-  client.on('error', () => undefined);
-  await client.connect();
+  const client = await connectClient(settings, MIGRATE_APPLICATION_NAME, () => undefined);
   try {
     return await inspectMigrations(client, directory);
   } finally {
