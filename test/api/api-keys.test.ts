@@ -105,6 +105,17 @@ describe('API keys: created once, stored hashed, listed without secrets, revoked
     assert.ok(all.body.data.find((k: { id: string }) => k.id === created.body.id).revoked_at);
   });
 
+  test('DELETE with a JSON content type and no body (as Resend’s SDKs send it) works', async () => {
+    const created = await server.call('POST', '/v1/api-keys', {
+      body: { name: 'sdk', permissions: ['send'] },
+    });
+    const response = await server.call('DELETE', `/v1/api-keys/${created.body.id}`, {
+      headers: { 'content-type': 'application/json' },
+      rawBody: '',
+    });
+    assert.equal(response.status, 200, response.text);
+  });
+
   test('the bootstrap key cannot be revoked through the API (it follows API_KEY)', async () => {
     const { rows } = await db.query('SELECT id FROM api_keys WHERE is_bootstrap');
     const response = await server.call('DELETE', `/v1/api-keys/${rows[0].id}`);
@@ -125,7 +136,7 @@ describe('API keys: created once, stored hashed, listed without secrets, revoked
     );
     const filtered = await server.call(
       'GET',
-      `/v1/audit?action=api_key.revoked&actor_key_id=${revoked.actor_key_id}`,
+      `/v1/audit?action=api_key.revoked&actor_key_id=${revoked.actor_key_id}&target_id=${revoked.target_id}`,
     );
     assert.equal(filtered.body.total, 1);
     const paged = await server.call('GET', '/v1/audit?limit=1&page=2');

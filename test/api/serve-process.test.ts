@@ -108,6 +108,14 @@ describe('serve: the built bundle as a process', () => {
       });
       running.child.kill('SIGTERM');
       await waitFor(async () => running.stdout().includes('stopping'));
+      // No new connections are accepted while the in-flight request finishes.
+      await waitFor(async () => {
+        const answer = await fetch(`${running.url}/health`).then(
+          (r) => r.status,
+          () => 'refused',
+        );
+        return answer === 'refused' || answer === 503;
+      });
     } finally {
       await blocker.query('COMMIT');
       await blocker.end();
