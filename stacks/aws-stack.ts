@@ -102,7 +102,7 @@ export class AwsStack extends TerraformStack {
     const databaseSettings = {
       url: databaseUrl({
         user: database.username,
-        password: '', // PGPASSWORD, from the RDS-managed secret (see AppSecrets)
+        // No password: PGPASSWORD comes from the RDS-managed secret (see AppSecrets).
         host: database.address,
         database: database.databaseName,
         options: { sslmode: 'verify-full', sslrootcert: RDS_CA_BUNDLE_PATH },

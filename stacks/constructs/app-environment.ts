@@ -16,8 +16,11 @@ export const APP_CONTAINER_PORT = 8080;
 
 export interface DatabaseUrlParts {
   readonly user: string;
-  /** Plain text or a token; percent-encoded here (with Terraform's urlencode for tokens). */
-  readonly password: string;
+  /**
+   * Plain text or a token; percent-encoded here (with Terraform's urlencode for tokens).
+   * Omitted when the container gets the password from PGPASSWORD instead.
+   */
+  readonly password?: string;
   readonly host: string;
   /** @default 5432 */
   readonly port?: number;
@@ -31,7 +34,8 @@ export function databaseUrl(parts: DatabaseUrlParts): string {
   const query = Object.entries(parts.options)
     .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
     .join('&');
-  return `postgres://${urlComponent(parts.user)}:${urlComponent(parts.password)}@${parts.host}:${parts.port ?? 5432}/${urlComponent(parts.database)}${query ? `?${query}` : ''}`;
+  const password = parts.password === undefined ? '' : `:${urlComponent(parts.password)}`;
+  return `postgres://${urlComponent(parts.user)}${password}@${parts.host}:${parts.port ?? 5432}/${urlComponent(parts.database)}${query ? `?${query}` : ''}`;
 }
 
 /** Percent-encodes a URL component now, or at apply time when it is a Terraform token. */

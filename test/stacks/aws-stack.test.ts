@@ -300,7 +300,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     assert.equal(RDS_CA_BUNDLE_PATH, '/app/certs/rds-global-bundle.pem');
     assert.match(
       value,
-      /^postgres:\/\/selfmx:@\$\{aws_db_instance\.database_instance_\w+\.address\}:5432/,
+      /^postgres:\/\/selfmx@\$\{aws_db_instance\.database_instance_\w+\.address\}:5432/,
     );
   });
 
