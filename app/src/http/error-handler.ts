@@ -26,9 +26,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (known) return send(reply, known);
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
+      // pg-pool's own wording for "no connection within DB_POOL_TIMEOUT" (pool exhaustion).
+      const poolTimeout = /timeout exceeded when trying to connect/i.test(error.message);
       return send(
         reply,
-        new ApiError(503, 'service_unavailable', 'the database is unavailable; retry later'),
+        new ApiError(
+          503,
+          'service_unavailable',
+          poolTimeout
+            ? 'no database connection within DB_POOL_TIMEOUT: every pooled connection is busy or PostgreSQL does not answer; retry later'
+            : 'the database is unavailable; retry later',
+        ),
       );
     }
     request.log.error({ err: error }, 'unhandled error');
