@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { recordAudit } from '../audit/audit-log.js';
 import { ConfigError } from '../config/config-error.js';
+import { inTransaction } from '../http/transaction.js';
 import type { Logger } from '../logger.js';
 import { hashApiKey } from './api-key-secret.js';
 
@@ -21,13 +22,11 @@ export async function ensureBootstrapKey(
   logger: Logger,
 ): Promise<{ tenantId: string; keyId: string }> {
   const hash = hashApiKey(apiKey);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('selfmx:bootstrap-key'))`);
     const tenant = await client.query<{ id: string }>(
       `INSERT INTO tenants (name) VALUES ($1)
-       ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+         ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
       [DEFAULT_TENANT_NAME],
     );
     const tenantId = (tenant.rows[0] as { id: string }).id;
@@ -44,13 +43,10 @@ export async function ensureBootstrapKey(
         'equals an API key created through the API; set it to a new random value (openssl rand -hex 32)',
       );
     }
-    if (same && !same.revoked_at) {
-      await client.query('COMMIT');
-      return { tenantId, keyId: same.id };
-    }
+    if (same && !same.revoked_at) return { tenantId, keyId: same.id };
     const rotated = await client.query<{ id: string }>(
       `UPDATE api_keys SET revoked_at = now()
-       WHERE tenant_id = $1 AND is_bootstrap AND revoked_at IS NULL RETURNING id`,
+         WHERE tenant_id = $1 AND is_bootstrap AND revoked_at IS NULL RETURNING id`,
       [tenantId],
     );
     const keyId = same
@@ -67,18 +63,12 @@ export async function ensureBootstrapKey(
       requestId: 'startup',
       detail: { revoked: rotated.rows.map((row) => row.id) },
     });
-    await client.query('COMMIT');
     logger.info(
       { keyId, revoked: rotated.rows.length },
       `bootstrap API key ${action.split('_').pop()}`,
     );
     return { tenantId, keyId };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function insertBootstrapKey(

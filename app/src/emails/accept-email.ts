@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { recordAudit } from '../audit/audit-log.js';
 import type { SendEmailRequest } from '../http/schemas/send-email.js';
+import { inTransaction } from '../http/transaction.js';
 import { countAcceptedEmail } from '../queue/email-metrics.js';
 import { renderEmailTemplate, TemplateRenderError } from '../templates/render-email-template.js';
 import { findTemplate } from '../templates/template-repository.js';
@@ -49,12 +50,10 @@ export async function acceptEmail(
     idempotencyKey: context.idempotencyKey,
     requestHash: context.requestHash,
   };
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction<AcceptResult>(pool, async (client) => {
     const outcome = await insertQueuedEmail(client, email);
     if (outcome.kind === 'existing') {
-      await client.query('ROLLBACK');
+      // Nothing was written: a retry gets the first answer, another body a conflict.
       return outcome.sameRequest
         ? { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: true }
         : { kind: 'idempotency_conflict' };
@@ -69,15 +68,8 @@ export async function acceptEmail(
       ip: context.ip,
       detail: { recipients: email.to.length + email.cc.length + email.bcc.length },
     });
-    await client.query('COMMIT');
-    countAcceptedEmail();
     return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 type Content = Pick<NewEmail, 'subject' | 'html' | 'text' | 'templateId' | 'templateData'>;

@@ -128,6 +128,14 @@ export async function findEmail(
   return rows[0];
 }
 
+export async function emailExists(db: Queryable, tenantId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM emails WHERE tenant_id = $1 AND id = $2', [
+    tenantId,
+    id,
+  ]);
+  return (rowCount ?? 0) > 0;
+}
+
 export interface EmailFilters {
   status?: string | undefined;
   /** A bare address; matches with or without a display name. */

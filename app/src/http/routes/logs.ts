@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { findEmail, listEmailEvents } from '../../emails/email-repository.js';
+import { emailExists, listEmailEvents } from '../../emails/email-repository.js';
 import { notFound } from '../api-error.js';
 import { callerOf } from '../caller.js';
 import { route } from '../route-spec.js';
@@ -23,8 +23,8 @@ export function logRoutes({ pool }: ServerDeps) {
       }),
       handler: async ({ query, request }) => {
         const tenantId = callerOf(request).tenantId;
-        const email = await findEmail(pool, tenantId, query.email_id);
-        if (!email) throw notFound(`email ${query.email_id}`);
+        if (!(await emailExists(pool, tenantId, query.email_id)))
+          throw notFound(`email ${query.email_id}`);
         const events = await listEmailEvents(pool, tenantId, query.email_id);
         return { object: 'list', email_id: query.email_id, data: events };
       },
