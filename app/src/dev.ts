@@ -12,7 +12,8 @@ import { startMailCatcher } from './dev/mail-catcher.js';
  * auto-migrate. Ctrl-C stops everything cleanly.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const home = join(root, '.selfmx-dev');
+// SELFMX_DEV_DIR lets tests (or a second checkout) keep their own database and mail.
+const home = process.env.SELFMX_DEV_DIR ?? join(root, '.selfmx-dev');
 
 interface DevCredentials {
   postgresPassword: string;
@@ -54,10 +55,12 @@ async function main(): Promise<number> {
     port: pgPort,
     user: 'selfmx',
     password: postgresPassword,
+    ownProcessGroup: true,
   });
+  const mailDir = join(home, 'mail');
   const catcher = process.env.SMTP_HOST
     ? undefined
-    : await startMailCatcher(join(home, 'mail'), (line) => console.log(`[mail catcher] ${line}`));
+    : await startMailCatcher(mailDir, (line) => console.log(`[mail catcher] ${line}`));
 
   const port = process.env.PORT ?? '8080';
   Object.assign(process.env, {
@@ -75,13 +78,11 @@ async function main(): Promise<number> {
       '',
       `SelfMX dev server: http://localhost:${port}`,
       `API key:           ${process.env.API_KEY}`,
-      catcher ? `Mail catcher:      .selfmx-dev/mail/ (SMTP 127.0.0.1:${catcher.port})` : '',
+      catcher ? `Mail catcher:      ${mailDir} (SMTP 127.0.0.1:${catcher.port})` : '',
       `Try: curl -H "Authorization: Bearer ${process.env.API_KEY}" http://localhost:${port}/v1/emails`,
       'Stop with Ctrl-C.',
       '',
-    ]
-      .filter((line) => line !== undefined)
-      .join('\n'),
+    ].join('\n'),
   );
 
   // serve handles SIGINT/SIGTERM itself and resolves once it has shut down.
