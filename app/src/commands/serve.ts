@@ -8,7 +8,7 @@ import { createPool } from '../db/pool.js';
 import { buildServer } from '../http/server.js';
 import type { SmtpProbe } from '../http/server-deps.js';
 import { createLogger, type Logger } from '../logger.js';
-import { migrateUp, verifyMigrations } from '../migrate/index.js';
+import { prepareSchema } from '../migrate/index.js';
 import { type QueueWorkers, startQueueWorkers } from '../queue/workers.js';
 import { smtpHealth } from '../smtp/smtp-health.js';
 import { verifySmtp } from '../smtp/verify.js';
@@ -37,8 +37,7 @@ export async function run(args: string[]): Promise<number> {
   const logger = createLogger(config.log, { command: 'serve' });
   const pool = createPool(config.database, logger);
   try {
-    if (config.database.autoMigrate) await migrateUp(config.database, logger);
-    else await verifyMigrations(pool);
+    await prepareSchema(config.database, pool, logger);
     await ensureBootstrapKey(pool, config.apiKey, logger);
   } catch (error) {
     await pool.end();
