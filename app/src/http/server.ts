@@ -9,6 +9,7 @@ import { closeConnectionsAfterInFlightAnswers } from './graceful-close.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 import { observePool } from './pool-metrics.js';
 import { registerRoutes } from './register-routes.js';
+import { registerRequestLog } from './request-log.js';
 import type { RouteSpec } from './route-spec.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
@@ -54,17 +55,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        url: request.url.split('?')[0],
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
-  });
+  registerRequestLog(app);
   registerAuthentication(app, deps.pool, deps.config.http);
 
   const specs: RouteSpec[] = [
