@@ -124,12 +124,23 @@ function printTables(results: {
     parts.push(
       formatTable(
         `Ingest: POST /v1/emails vs single-row INSERT (pg pool of 10), ${ingest.duration_ms / 1000} s per run, best of ${ingest.rounds}`,
-        ['concurrency', 'API/s', 'p50 ms', 'p99 ms', 'INSERT/s', 'p50 ms', 'p99 ms', 'ratio'],
+        [
+          'concurrency',
+          'API/s',
+          'p50 ms',
+          'p99 ms',
+          'app CPU ms/email',
+          'INSERT/s',
+          'p50 ms',
+          'p99 ms',
+          'ratio',
+        ],
         ingest.rows.map((row) => [
           row.concurrency,
           row.api.perSecond,
           row.api.p50Ms,
           row.api.p99Ms,
+          row.api_cpu_ms_per_email,
           row.baseline.perSecond,
           row.baseline.p50Ms,
           row.baseline.p99Ms,
@@ -137,6 +148,13 @@ function printTables(results: {
         ]),
       ),
     );
+    if (ingest.sql_path_c16) {
+      parts.push(
+        `Breakdown at concurrency 16: the API's SQL alone (key lookup, rate-limit count, accept ` +
+          `transaction; in-process, no HTTP) runs ${ingest.sql_path_c16.per_second}/s, ratio ` +
+          `${ingest.sql_path_c16.ratio} to the INSERT baseline.`,
+      );
+    }
   }
   if (delivery) {
     parts.push(

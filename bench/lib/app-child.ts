@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built bundle, exactly what the container image runs. */
@@ -21,27 +24,31 @@ const PROFILE_FLAGS = process.env.BENCH_PROFILE
   ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
   : [];
 
-/** Spawns `node app/dist/selfmx.js <args>` with exactly `env` (plus PATH). */
+/**
+ * Spawns `node app/dist/selfmx.js <args>` with exactly `env` (plus PATH). Its stdout and stderr
+ * go to a log file, as with Docker's json-file driver: a pipe read by this (busy) process would
+ * fill up and block the app's synchronous log writes, and the bench would measure itself.
+ */
 export function spawnApp(args: string[], env: Record<string, string>): AppChild {
+  const logDir = mkdtempSync(join(tmpdir(), 'selfmx-bench-app-'));
+  const logFile = join(logDir, 'app.log');
+  const fd = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...PROFILE_FLAGS, BUNDLE, ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', fd, fd],
   });
-  const lines: string[] = [];
-  const collect = (chunk: Buffer) => {
-    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-    if (lines.length > 200) lines.splice(0, lines.length - 200);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
+  closeSync(fd);
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   if (child.pid === undefined) throw new Error(`could not spawn ${BUNDLE}`);
+  void exited.finally(() =>
+    setTimeout(() => rmSync(logDir, { recursive: true, force: true }), 5000).unref(),
+  );
 
   return {
     pid: child.pid,
     child,
     exited,
-    output: () => lines.slice(-40).join('\n'),
+    output: () => tail(logFile, 40),
     async stop(graceMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill('SIGTERM');
@@ -53,6 +60,14 @@ export function spawnApp(args: string[], env: Record<string, string>): AppChild 
       }
     },
   };
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
 }
 
 /** Runs a command of the bundle to completion; rejects with its output if it fails. */

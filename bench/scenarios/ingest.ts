@@ -1,7 +1,9 @@
+import { apiSqlPath } from '../lib/api-sql-path.js';
 import { baselineTenant, insertOneEmail } from '../lib/baseline-insert.js';
 import { type ClosedLoopResult, runClosedLoop } from '../lib/closed-loop.js';
 import type { BenchEnvironment, RunningService } from '../lib/environment.js';
 import { HttpJsonClient } from '../lib/http-client.js';
+import { readProcessCpuMs } from '../lib/proc-cpu.js';
 import { RssSampler } from '../lib/proc-memory.js';
 import { sampleEmailBody } from '../lib/sample-email.js';
 import { ratio, round } from '../lib/stats.js';
@@ -9,6 +11,8 @@ import { ratio, round } from '../lib/stats.js';
 export interface IngestRow {
   readonly concurrency: number;
   readonly api: ClosedLoopResult;
+  /** The app process's CPU time (user + system) per accepted email, in its best round. */
+  readonly api_cpu_ms_per_email: number;
   readonly baseline: ClosedLoopResult;
   /** API accepted per second / baseline INSERTs per second. */
   readonly ratio: number;
@@ -22,6 +26,12 @@ export interface IngestResult {
   readonly sampled_peak_rss_mb: number;
   readonly duration_ms: number;
   readonly rounds: number;
+  /**
+   * At concurrency 16: the API's own SQL (key lookup, rate-limit count, accept transaction)
+   * called in-process with no HTTP, per second and as a ratio to the INSERT baseline. Splits
+   * the gap into "SQL per email" and "HTTP and the rest".
+   */
+  readonly sql_path_c16: { per_second: number; ratio: number } | null;
 }
 
 export interface IngestOptions {
@@ -62,18 +72,38 @@ export async function measureIngest(
   const sampler = new RssSampler(service.app.pid);
   sampler.start();
   const rows: IngestRow[] = [];
+  let sqlPath: IngestResult['sql_path_c16'] = null;
   try {
     for (const concurrency of options.concurrencies) {
       let api: ClosedLoopResult | undefined;
       let baseline: ClosedLoopResult | undefined;
-      for (let round = 0; round < options.rounds; round++) {
+      let cpuPerEmail = 0;
+      for (let attempt = 0; attempt < options.rounds; attempt++) {
         const b = await runClosedLoop(insert, { concurrency, ...timing });
+        const cpuBefore = readProcessCpuMs(service.app.pid);
+        const sentBefore = index;
         const a = await runClosedLoop(postEmail, { concurrency, ...timing });
         if (!baseline || b.perSecond > baseline.perSecond) baseline = b;
-        if (!api || a.perSecond > api.perSecond) api = a;
+        if (!api || a.perSecond > api.perSecond) {
+          api = a;
+          cpuPerEmail = (readProcessCpuMs(service.app.pid) - cpuBefore) / (index - sentBefore);
+        }
       }
       if (!api || !baseline) throw new Error('no ingest rounds ran');
-      rows.push({ concurrency, api, baseline, ratio: ratio(api.perSecond, baseline.perSecond) });
+      rows.push({
+        concurrency,
+        api,
+        api_cpu_ms_per_email: round(cpuPerEmail, 2),
+        baseline,
+        ratio: ratio(api.perSecond, baseline.perSecond),
+      });
+      if (concurrency === 16) {
+        const sql = await runClosedLoop(apiSqlPath(env.pool, env.apiKey), {
+          concurrency,
+          ...timing,
+        });
+        sqlPath = { per_second: sql.perSecond, ratio: ratio(sql.perSecond, baseline.perSecond) };
+      }
     }
   } finally {
     client.close();
@@ -85,5 +115,6 @@ export async function measureIngest(
     sampled_peak_rss_mb: round(memory.sampledPeakMb, 1),
     duration_ms: options.durationMs,
     rounds: options.rounds,
+    sql_path_c16: sqlPath,
   };
 }
