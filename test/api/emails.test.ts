@@ -184,6 +184,32 @@ describe('sending and reading emails', () => {
       ['list 0'],
     );
     assert.equal(page3.body.has_more, false);
+    // Resend's cursors: after = older than that email, before = newer.
+    const third = page1.body.data[1].id;
+    const after = await server.call(
+      'GET',
+      `/v1/emails?from=lister@list.example&limit=2&after=${third}`,
+    );
+    assert.deepEqual(
+      after.body.data.map((e: { subject: string }) => e.subject),
+      ['list 2', 'list 1'],
+    );
+    assert.equal(after.body.has_more, true);
+    const before = await server.call(
+      'GET',
+      `/v1/emails?from=lister@list.example&limit=2&before=${after.body.data[1].id}`,
+    );
+    assert.deepEqual(
+      before.body.data.map((e: { subject: string }) => e.subject),
+      ['list 3', 'list 2'],
+    );
+    assert.equal(before.body.has_more, true);
+    const unknown = await server.call(
+      'GET',
+      '/v1/emails?after=00000000-0000-4000-8000-000000000000',
+    );
+    assert.equal(unknown.status, 422);
+    assert.match(unknown.body.message, /^after: /);
     const to = await server.call('GET', '/v1/emails?to=P2@list.example');
     assert.deepEqual(
       to.body.data.map((e: { subject: string }) => e.subject),

@@ -141,16 +141,19 @@ export interface EmailFilters {
   /** A bare address; matches with or without a display name. */
   from?: string | undefined;
   to?: string | undefined;
+  /** Resend's cursors (email ids): the emails older (`after`) or newer (`before`) than that one. */
+  after?: string | undefined;
+  before?: string | undefined;
   limit: number;
   offset: number;
 }
 
-/** Newest first, with the total matching count for pagination. */
+/** Newest first; `total` counts every match (cursors aside), `hasMore` says if a page follows. */
 export async function listEmails(
   db: Queryable,
   tenantId: string,
   filters: EmailFilters,
-): Promise<{ rows: Omit<EmailRow, 'html' | 'text'>[]; total: number }> {
+): Promise<{ rows: Omit<EmailRow, 'html' | 'text'>[]; total: number; hasMore: boolean }> {
   const values: unknown[] = [tenantId];
   const conditions = ['tenant_id = $1'];
   const add = (sql: string, value: unknown) => {
@@ -168,15 +171,27 @@ export async function listEmails(
     );
   }
   const where = conditions.join(' AND ');
+  const cursor = filters.after ?? filters.before;
+  const pageValues = cursor === undefined ? values : [...values, cursor];
+  const pageWhere =
+    cursor === undefined
+      ? where
+      : `${where} AND (created_at, id) ${filters.after ? '<' : '>'}
+           (SELECT created_at, id FROM emails WHERE tenant_id = $1 AND id = $${pageValues.length})`;
+  // `before` walks towards newer emails: read upwards from the cursor, then show newest first.
+  const direction = filters.before ? 'ASC' : 'DESC';
   const [list, count] = await Promise.all([
     db.query<EmailRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM emails WHERE ${where}
-       ORDER BY created_at DESC, id DESC LIMIT ${Number(filters.limit)} OFFSET ${Number(filters.offset)}`,
-      values,
+      `SELECT ${SUMMARY_COLUMNS} FROM emails WHERE ${pageWhere}
+       ORDER BY created_at ${direction}, id ${direction}
+       LIMIT ${Number(filters.limit) + 1} OFFSET ${Number(filters.offset)}`,
+      pageValues,
     ),
     db.query<{ total: number }>(`SELECT count(*)::int AS total FROM emails WHERE ${where}`, values),
   ]);
-  return { rows: list.rows, total: count.rows[0]?.total ?? 0 };
+  const rows = list.rows.slice(0, filters.limit);
+  if (filters.before) rows.reverse();
+  return { rows, total: count.rows[0]?.total ?? 0, hasMore: list.rows.length > filters.limit };
 }
 
 /** SQL for the address part of a stored mailbox (`"Name" <a@b>` -> `a@b`). */

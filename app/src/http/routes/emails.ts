@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { acceptEmail } from '../../emails/accept-email.js';
-import { findEmail, listEmails } from '../../emails/email-repository.js';
+import { emailExists, findEmail, listEmails } from '../../emails/email-repository.js';
 import { ApiError, notFound, validationError } from '../api-error.js';
 import { callerOf } from '../caller.js';
 import { readIdempotency } from '../idempotency-key.js';
@@ -64,16 +64,33 @@ export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
         status: z.enum(EMAIL_STATUSES).optional(),
         from: z.string().max(1000).optional().meta({ description: 'sender address' }),
         to: z.string().max(1000).optional().meta({ description: 'one recipient address' }),
+        after: z.uuid().optional().meta({ description: 'cursor: emails older than this email id' }),
+        before: z
+          .uuid()
+          .optional()
+          .meta({ description: 'cursor: emails newer than this email id' }),
       }),
       response: listSchema(emailSummarySchema),
       handler: async ({ query, request }) => {
-        const { rows, total } = await listEmails(pool, callerOf(request).tenantId, {
+        const { tenantId } = callerOf(request);
+        if (query.after && query.before)
+          throw validationError('before', 'give after or before, not both');
+        const cursor = query.after ?? query.before;
+        if (cursor && !(await emailExists(pool, tenantId, cursor))) {
+          throw validationError(
+            query.after ? 'after' : 'before',
+            `no email ${cursor} to page from`,
+          );
+        }
+        const { rows, total, hasMore } = await listEmails(pool, tenantId, {
           ...pageWindow(query),
           status: query.status,
           from: query.from,
           to: query.to,
+          after: query.after,
+          before: query.before,
         });
-        return listBody(rows.map(emailSummaryView), query, total);
+        return listBody(rows.map(emailSummaryView), query, total, hasMore);
       },
     }),
     route({

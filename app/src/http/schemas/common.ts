@@ -24,14 +24,19 @@ export function pageWindow(query: { page: number; limit: number }): {
 }
 
 /** The envelope of every list answer. */
-export function listBody<T>(data: T[], query: { page: number; limit: number }, total: number) {
+export function listBody<T>(
+  data: T[],
+  query: { page: number; limit: number },
+  total: number,
+  hasMore: boolean = query.page * query.limit < total,
+) {
   return {
     object: 'list' as const,
     data,
     page: query.page,
     limit: query.limit,
     total,
-    has_more: query.page * query.limit < total,
+    has_more: hasMore,
   };
 }
 
