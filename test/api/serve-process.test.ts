@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type AppProcess, startApp } from '../support/app-process.js';
-import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { freePort, startPostgres, type TestPostgres } from '../support/postgres.js';
 import { call, email } from './api-harness.js';
 
 const API_KEY = 'serve-process-bootstrap-key-7f3a9c';
@@ -29,6 +29,26 @@ describe('serve: the built bundle as a process', () => {
   after(async () => {
     if (app) await app.stop('SIGKILL');
     await postgres?.destroy();
+  });
+
+  test('a missing API_KEY stops start-up with a message naming it', async () => {
+    const { API_KEY: _omitted, ...withoutKey } = env();
+    const refused = await startApp({ env: withoutKey, waitForHealth: false });
+    assert.equal(await refused.waitForExit(), 1);
+    assert.match(refused.stderr(), /API_KEY/);
+  });
+
+  test('an unreachable database stops start-up with an explanation, not a stack trace', async () => {
+    const closedPort = await freePort();
+    const refused = await startApp({
+      env: env({
+        DATABASE_URL: `postgres://selfmx:secret-pw@127.0.0.1:${closedPort}/selfmx?sslmode=disable`,
+      }),
+      waitForHealth: false,
+    });
+    assert.equal(await refused.waitForExit(), 1);
+    assert.match(refused.stderr(), new RegExp(`127\\.0\\.0\\.1:${closedPort}`));
+    assert.ok(!refused.stderr().includes('secret-pw') && !refused.stdout().includes('secret-pw'));
   });
 
   test('DB_AUTO_MIGRATE=false on an empty database refuses to start, naming the pending migration', async () => {
