@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestPostgres } from '../support/postgres.js';
 import {
+  type ApiResponse,
   type ApiServer,
   BOOTSTRAP_KEY,
   startApiServer,
@@ -44,7 +45,8 @@ describe('Resend SDK compatibility (the SDK’s requests against SelfMX)', () =>
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: response.status, json: await response.json() };
+    const json: ApiResponse['body'] = await response.json();
+    return { status: response.status, json };
   };
 
   test('resend.emails.send(...) with attachments, tags, replyTo and idempotencyKey', async () => {

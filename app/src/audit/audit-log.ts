@@ -84,7 +84,8 @@ export async function listAudit(
       `SELECT id::text, actor_key_id, action, target_type, target_id, request_id, host(ip) AS ip,
               detail, created_at
        FROM audit_logs WHERE ${where}
-       ORDER BY created_at DESC, id DESC LIMIT ${Number(filters.limit)} OFFSET ${Number(filters.offset)}`,
+       ORDER BY created_at DESC, audit_logs.id DESC
+       LIMIT ${Number(filters.limit)} OFFSET ${Number(filters.offset)}`,
       values,
     ),
     db.query<{ total: number }>(

@@ -50,7 +50,7 @@ export async function acceptEmail(
     idempotencyKey: context.idempotencyKey,
     requestHash: context.requestHash,
   };
-  return inTransaction<AcceptResult>(pool, async (client) => {
+  const result = await inTransaction<AcceptResult>(pool, async (client) => {
     const outcome = await insertQueuedEmail(client, email);
     if (outcome.kind === 'existing') {
       // Nothing was written: a retry gets the first answer, another body a conflict.
@@ -70,6 +70,9 @@ export async function acceptEmail(
     });
     return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };
   });
+  // selfmx_emails_total counts committed emails only (not idempotent replays).
+  if (result.kind === 'accepted' && !result.replayed) countAcceptedEmail();
+  return result;
 }
 
 type Content = Pick<NewEmail, 'subject' | 'html' | 'text' | 'templateId' | 'templateData'>;
