@@ -1,7 +1,5 @@
 import type pg from 'pg';
-import { recordAudit } from '../audit/audit-log.js';
 import type { SendEmailRequest } from '../http/schemas/send-email.js';
-import { inTransaction } from '../http/transaction.js';
 import { countAcceptedEmail } from '../queue/email-metrics.js';
 import { renderEmailTemplate, TemplateRenderError } from '../templates/render-email-template.js';
 import { findTemplate } from '../templates/template-repository.js';
@@ -26,7 +24,7 @@ export type AcceptResult =
 
 /**
  * Accepts an email for delivery: renders its template, then commits the email, its `queued`
- * event and the audit entry in one transaction. Only then may the caller answer 2xx.
+ * event and the audit entry in one statement. Only then may the caller answer 2xx.
  */
 export async function acceptEmail(
   pool: pg.Pool,
@@ -50,29 +48,19 @@ export async function acceptEmail(
     idempotencyKey: context.idempotencyKey,
     requestHash: context.requestHash,
   };
-  const result = await inTransaction<AcceptResult>(pool, async (client) => {
-    const outcome = await insertQueuedEmail(client, email);
-    if (outcome.kind === 'existing') {
-      // Nothing was written: a retry gets the first answer, another body a conflict.
-      return outcome.sameRequest
-        ? { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: true }
-        : { kind: 'idempotency_conflict' };
-    }
-    await recordAudit(client, {
-      tenantId: context.tenantId,
-      actorKeyId: context.apiKeyId,
-      action: 'email.accepted',
-      targetType: 'email',
-      targetId: outcome.id,
-      requestId: context.requestId,
-      ip: context.ip,
-      detail: { recipients: email.to.length + email.cc.length + email.bcc.length },
-    });
-    return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };
+  const outcome = await insertQueuedEmail(pool, email, {
+    requestId: context.requestId,
+    ip: context.ip,
   });
+  if (outcome.kind === 'existing') {
+    // Nothing was written: a retry gets the first answer, another body a conflict.
+    return outcome.sameRequest
+      ? { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: true }
+      : { kind: 'idempotency_conflict' };
+  }
   // selfmx_emails_total counts committed emails only (not idempotent replays).
-  if (result.kind === 'accepted' && !result.replayed) countAcceptedEmail();
-  return result;
+  countAcceptedEmail();
+  return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };
 }
 
 type Content = Pick<NewEmail, 'subject' | 'html' | 'text' | 'templateId' | 'templateData'>;

@@ -34,12 +34,24 @@ export type InsertOutcome =
   | { kind: 'inserted'; id: string; createdAt: Date }
   | { kind: 'existing'; id: string; createdAt: Date; sameRequest: boolean };
 
+/** Who accepted the email, for its `email.accepted` audit entry. */
+export interface AcceptedBy {
+  requestId: string;
+  ip: string | undefined;
+}
+
 /**
- * Inserts a queued email with its `queued` event and wakes the workers (NOTIFY is delivered
- * when the surrounding transaction commits). With an idempotency key already used by the
- * tenant, nothing is written and the earlier email is returned instead.
+ * Accepts an email in ONE statement (atomic, one round trip): the emails row, its `queued`
+ * event, its `email.accepted` audit entry, and the workers' wake-up (NOTIFY is delivered when the
+ * statement commits). With an idempotency key already used by the tenant, nothing is written and
+ * the earlier email is returned instead.
  */
-export async function insertQueuedEmail(db: Queryable, email: NewEmail): Promise<InsertOutcome> {
+export async function insertQueuedEmail(
+  db: Queryable,
+  email: NewEmail,
+  by: AcceptedBy,
+): Promise<InsertOutcome> {
+  const recipients = email.to.length + email.cc.length + email.bcc.length;
   const { rows } = await db.query<{ id: string; created_at: Date; notified: number }>(
     `WITH inserted AS (
        INSERT INTO emails (tenant_id, api_key_id, from_address, to_addresses, cc_addresses,
@@ -51,6 +63,10 @@ export async function insertQueuedEmail(db: Queryable, email: NewEmail): Promise
      ), event AS (
        INSERT INTO email_events (tenant_id, email_id, type)
        SELECT tenant_id, id, 'queued' FROM inserted
+     ), audit AS (
+       INSERT INTO audit_logs (tenant_id, actor_key_id, action, target_type, target_id, request_id, ip, detail)
+       SELECT tenant_id, $2, 'email.accepted', 'email', id::text, $18, $19, jsonb_build_object('recipients', $20::int)
+       FROM inserted
      ), wake AS (
        SELECT pg_notify('selfmx_email_queued', '') FROM inserted
      )
@@ -73,6 +89,9 @@ export async function insertQueuedEmail(db: Queryable, email: NewEmail): Promise
       email.templateData === null ? null : JSON.stringify(email.templateData),
       email.idempotencyKey,
       email.requestHash,
+      by.requestId,
+      by.ip ?? null,
+      recipients,
     ],
   );
   const inserted = rows[0];

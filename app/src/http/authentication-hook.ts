@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { recordAudit } from '../audit/audit-log.js';
-import { type ApiKeyIdentity, findKeyByHash, touchLastUsed } from '../auth/api-key-repository.js';
+import { type ApiKeyIdentity, touchLastUsed } from '../auth/api-key-repository.js';
 import { hashApiKey, sameHash } from '../auth/api-key-secret.js';
 import { hasPermission } from '../auth/permissions.js';
 import type { HttpConfig } from '../config/app-config.js';
-import { consumeRateLimit } from '../rate-limit/rate-limiter.js';
+import { findKeyAndCountRequest } from '../rate-limit/authenticate-and-count.js';
+import type { RateLimitDecision } from '../rate-limit/rate-limiter.js';
 import { ApiError } from './api-error.js';
 import './fastify-types.js';
 
@@ -24,27 +25,21 @@ export function registerAuthentication(
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
-    const key = await authenticate(pool, request);
+    const { key, rateLimit } = await authenticate(pool, request, http);
     request.apiKey = key;
     touchLastUsed(pool, key).catch((error: unknown) =>
       request.log.warn({ err: error }, 'could not record api key last use'),
     );
 
-    const limit = await consumeRateLimit(
-      pool,
-      key.id,
-      http.rateLimitRequests,
-      http.rateLimitWindowSeconds,
-    );
-    reply.header('ratelimit-limit', String(limit.limit));
-    reply.header('ratelimit-remaining', String(limit.remaining));
-    reply.header('ratelimit-reset', String(limit.resetSeconds));
-    if (!limit.allowed) {
+    reply.header('ratelimit-limit', String(rateLimit.limit));
+    reply.header('ratelimit-remaining', String(rateLimit.remaining));
+    reply.header('ratelimit-reset', String(rateLimit.resetSeconds));
+    if (!rateLimit.allowed) {
       throw new ApiError(
         429,
         'rate_limit_exceeded',
-        `too many requests: this API key may make ${limit.limit} requests per ${http.rateLimitWindowSeconds} s; retry after ${limit.resetSeconds} s`,
-        { 'retry-after': String(limit.resetSeconds) },
+        `too many requests: this API key may make ${rateLimit.limit} requests per ${http.rateLimitWindowSeconds} s; retry after ${rateLimit.resetSeconds} s`,
+        { 'retry-after': String(rateLimit.resetSeconds) },
       );
     }
     if (!hasPermission(key.permissions, permission)) {
@@ -57,7 +52,12 @@ export function registerAuthentication(
   });
 }
 
-async function authenticate(pool: pg.Pool, request: FastifyRequest): Promise<ApiKeyIdentity> {
+/** The live key of the Bearer secret, with its request counted (one query), or a 401. */
+async function authenticate(
+  pool: pg.Pool,
+  request: FastifyRequest,
+  http: HttpConfig,
+): Promise<{ key: ApiKeyIdentity; rateLimit: RateLimitDecision }> {
   const header = request.headers.authorization;
   if (!header) {
     await auditFailure(pool, request, 'missing');
@@ -73,14 +73,19 @@ async function authenticate(pool: pg.Pool, request: FastifyRequest): Promise<Api
     throw new ApiError(401, 'invalid_api_key', 'Authorization: expected "Bearer <key>"');
   }
   const hash = hashApiKey(token);
-  const found = await findKeyByHash(pool, hash);
-  if (!found || found.revoked || !sameHash(found.keyHash, hash)) {
-    await auditFailure(pool, request, found?.revoked ? 'revoked' : 'unknown', found);
+  const found = await findKeyAndCountRequest(
+    pool,
+    hash,
+    http.rateLimitRequests,
+    http.rateLimitWindowSeconds,
+  );
+  if (found.kind !== 'live' || !sameHash(found.key.keyHash, hash)) {
+    const known = found.kind === 'revoked' ? found : undefined;
+    await auditFailure(pool, request, known ? 'revoked' : 'unknown', known);
     throw new ApiError(401, 'invalid_api_key', 'Authorization: API key is invalid or revoked');
   }
-  return found;
+  return { key: found.key, rateLimit: found.rateLimit };
 }
-
 /** Failed authentications are audited; a revoked key is attributed to its tenant. */
 async function auditFailure(
   pool: pg.Pool,

@@ -10,10 +10,29 @@ export interface RateLimitDecision {
 
 /**
  * Fixed-window request counting per API key in PostgreSQL, so that every app instance on the
- * database shares one budget. One atomic upsert per request; windows are aligned on the
- * database clock, which all instances share. The first request of a new window deletes the
- * key's older windows, so the table stays small without a sweeper.
+ * database shares one budget: one atomic upsert per request, windows aligned on the database
+ * clock, which all instances share. The first request of a new window deletes the key's older
+ * windows, so the table stays small without a sweeper.
+ *
+ * `countRequestCte` is the SQL of a CTE named `hit` that counts one request for each key id
+ * selected by the CTE `keys` (an `id` column); `window` is the SQL of the window length in
+ * seconds (a parameter). Its rows carry `requests` and `reset_seconds`. The authentication
+ * lookup uses it to count in the same statement.
  */
+export function countRequestCte(keys: string, window: string): string {
+  return `hit AS (
+       INSERT INTO rate_limit_windows (api_key_id, window_start, requests)
+       SELECT id, to_timestamp(floor(extract(epoch FROM clock_timestamp()) / ${window}) * ${window}), 1
+       FROM ${keys}
+       ON CONFLICT (api_key_id, window_start)
+       DO UPDATE SET requests = rate_limit_windows.requests + 1
+       RETURNING requests,
+         ceil(extract(epoch FROM window_start + make_interval(secs => ${window}) - clock_timestamp()))::int
+           AS reset_seconds
+     )`;
+}
+
+/** Counts one request of `apiKeyId` and says whether it is within `limit`. */
 export async function consumeRateLimit(
   db: pg.Pool,
   apiKeyId: string,
@@ -21,23 +40,29 @@ export async function consumeRateLimit(
   windowSeconds: number,
 ): Promise<RateLimitDecision> {
   const { rows } = await db.query<{ requests: number; reset_seconds: number }>(
-    `WITH window_start AS (
-       SELECT to_timestamp(floor(extract(epoch FROM clock_timestamp()) / $2) * $2) AS at
-     ), hit AS (
-       INSERT INTO rate_limit_windows (api_key_id, window_start, requests)
-       SELECT $1, at, 1 FROM window_start
-       ON CONFLICT (api_key_id, window_start)
-       DO UPDATE SET requests = rate_limit_windows.requests + 1
-       RETURNING requests, window_start
-     )
-     SELECT requests,
-            ceil(extract(epoch FROM window_start + make_interval(secs => $2) - clock_timestamp()))::int
-              AS reset_seconds
-     FROM hit`,
+    `WITH counted_key AS (SELECT $1::uuid AS id), ${countRequestCte('counted_key', '$2')}
+     SELECT requests, reset_seconds FROM hit`,
     [apiKeyId, windowSeconds],
   );
   const { requests, reset_seconds } = rows[0] as { requests: number; reset_seconds: number };
-  if (requests === 1) {
+  return rateLimitDecision(
+    db,
+    apiKeyId,
+    { requests, resetSeconds: reset_seconds },
+    limit,
+    windowSeconds,
+  );
+}
+
+/** The decision for a counted request; the first request of a window clears older windows. */
+export function rateLimitDecision(
+  db: pg.Pool,
+  apiKeyId: string,
+  counted: { requests: number; resetSeconds: number },
+  limit: number,
+  windowSeconds: number,
+): RateLimitDecision {
+  if (counted.requests === 1) {
     void db
       .query(
         `DELETE FROM rate_limit_windows
@@ -47,9 +72,9 @@ export async function consumeRateLimit(
       .catch(() => undefined);
   }
   return {
-    allowed: requests <= limit,
+    allowed: counted.requests <= limit,
     limit,
-    remaining: Math.max(0, limit - requests),
-    resetSeconds: Math.max(1, reset_seconds),
+    remaining: Math.max(0, limit - counted.requests),
+    resetSeconds: Math.max(1, counted.resetSeconds),
   };
 }
