@@ -53,11 +53,7 @@ export async function clearEmails(pool: pg.Pool): Promise<void> {
  * Inserts `count` due emails in one INSERT ... SELECT generate_series, commits, then wakes the
  * workers the way the API does. Returns performance.now() at the commit.
  */
-export async function insertBacklog(
-  pool: pg.Pool,
-  count: number,
-  beforeCommit?: (client: pg.PoolClient) => Promise<void>,
-): Promise<number> {
+export async function insertBacklog(pool: pg.Pool, count: number): Promise<number> {
   const { rows } = await pool.query<{ column_name: string }>(
     `SELECT column_name FROM information_schema.columns
      WHERE table_schema = current_schema() AND table_name = 'emails'
@@ -74,7 +70,6 @@ export async function insertBacklog(
        SELECT ${values.join(', ')} FROM ${TEMPLATE_TABLE} t, generate_series(1, $1::int) AS i`,
       [count],
     );
-    await beforeCommit?.(client);
     await client.query('COMMIT');
     const committedAt = performance.now();
     await client.query(`SELECT pg_notify('selfmx_email_queued', '')`);

@@ -27,16 +27,17 @@ async function capture(
 
 /**
  * EXPLAIN (ANALYZE, BUFFERS) of the workers' claim query and of the expired-lease sweep that runs
- * before every claim, inside a savepoint that is rolled back (EXPLAIN ANALYZE of an UPDATE
- * really updates). Returns the plans as text.
+ * before every claim, each inside a transaction that is rolled back (EXPLAIN ANALYZE of an
+ * UPDATE really updates). Returns the plans as text.
  */
 export async function explainQueueQueries(
-  client: pg.PoolClient,
+  pool: pg.Pool,
 ): Promise<{ claim: string; reclaim: string }> {
   const claim = await capture((db) => claimEmails(db, 'bench-explain#0', 10, 120));
   const reclaim = await capture((db) => reclaimExpiredLeases(db, 4));
+  const client = await pool.connect();
   const explain = async ({ text, values }: CapturedQuery) => {
-    await client.query('SAVEPOINT bench_explain');
+    await client.query('BEGIN');
     try {
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(
         `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING ON) ${text}`,
@@ -44,13 +45,28 @@ export async function explainQueueQueries(
       );
       return rows.map((row) => row['QUERY PLAN']).join('\n');
     } finally {
-      await client.query('ROLLBACK TO SAVEPOINT bench_explain');
+      await client.query('ROLLBACK');
     }
   };
-  return { claim: await explain(claim), reclaim: await explain(reclaim) };
+  try {
+    return { claim: await explain(claim), reclaim: await explain(reclaim) };
+  } finally {
+    client.release();
+  }
 }
 
-/** True when the plan reads the emails table through an index and never scans it whole. */
-export function isIndexDriven(plan: string): boolean {
-  return /Index (Only )?Scan (using|on) emails_/.test(plan) && !/Seq Scan on emails/.test(plan);
+/**
+ * True when the plan reads the emails table only through indexes and no node reads more than
+ * `maxRows` rows of it (an index scan over the whole table is a full scan in disguise).
+ */
+export function isIndexDriven(plan: string, maxRows = 1000): boolean {
+  const lines = plan.split('\n');
+  const emailScans = lines.filter((line) => /Scan (using \S+ )?on emails\b/.test(line));
+  const usesIndex = lines.some((line) => /Index (Only )?Scan (using|on) emails_/.test(line));
+  const rowsRead = emailScans.map((line) => Number(/rows=(\d+)/.exec(line)?.[1] ?? 0));
+  return (
+    usesIndex &&
+    !emailScans.some((line) => line.includes('Seq Scan')) &&
+    rowsRead.every((rows) => rows <= maxRows)
+  );
 }

@@ -24,7 +24,7 @@ export async function timeBacklogDelivery(
   sink: SmtpSink,
   backlog: number,
   measured = backlog,
-  beforeCommit?: (client: pg.PoolClient) => Promise<void>,
+  afterCommit?: () => Promise<void>,
 ): Promise<TimedDelivery> {
   await clearEmails(pool);
   sink.reset();
@@ -35,7 +35,8 @@ export async function timeBacklogDelivery(
   const last = sink.waitForMessages(measured, timeoutMs).then(() => performance.now());
   first.catch(() => undefined);
   last.catch(() => undefined);
-  const committedAt = await insertBacklog(pool, backlog, beforeCommit);
+  const committedAt = await insertBacklog(pool, backlog);
+  await afterCommit?.();
   const [firstAt, lastAt] = await Promise.all([first, last]);
   const total = lastAt - committedAt;
   // The sink has them all before the workers record the outcomes; let them finish.

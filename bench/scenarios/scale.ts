@@ -1,3 +1,4 @@
+import { clearEmails } from '../lib/backlog.js';
 import { explainQueueQueries, isIndexDriven } from '../lib/claim-explain.js';
 import { type BenchEnvironment, startService } from '../lib/environment.js';
 import { median, ratio, round } from '../lib/stats.js';
@@ -8,7 +9,10 @@ export interface ScaleOptions {
   large: number;
   /** Deliveries timed out of the large backlog (the queue is at its deepest then). */
   largeMeasured: number;
-  /** The small backlog is quick and noisy: run it this many times and keep the median. */
+  /**
+   * The small backlog is quick and noisy: run it this many times (half before the large run,
+   * half after) and keep the median.
+   */
   smallRuns: number;
   workers: number;
 }
@@ -31,28 +35,38 @@ export interface ScaleResult {
 /**
  * Whether delivery slows down as the queue grows: the steady rate (first to last measured
  * message at the sink) with a small backlog against the first `largeMeasured` deliveries of a
- * large one. The claim query is EXPLAINed against the large backlog just before it commits.
+ * large one. The claim query is EXPLAINed against the large backlog right after it commits, as
+ * the workers start on it (inside a rolled-back transaction; SKIP LOCKED keeps them apart).
  */
 export async function measureScale(
   env: BenchEnvironment,
   options: ScaleOptions,
 ): Promise<ScaleResult> {
-  const service = await startService(env, { QUEUE_WORKERS: String(options.workers) });
+  let service = await startService(env, { QUEUE_WORKERS: String(options.workers) });
   try {
+    const smallRun = async () =>
+      (await timeBacklogDelivery(env.pool, env.sink, options.small)).steadyPerSecond;
+    // One unmeasured run warms the process up (JIT, SMTP connections); the measured small runs
+    // are split around the large one, so that a noisy neighbour skews both sides alike.
+    await smallRun();
     const small: number[] = [];
-    for (let run = 0; run < options.smallRuns; run++) {
-      small.push((await timeBacklogDelivery(env.pool, env.sink, options.small)).steadyPerSecond);
-    }
+    for (let run = 0; run < Math.ceil(options.smallRuns / 2); run++) small.push(await smallRun());
     let plans = { claim: '', reclaim: '' };
     const large = await timeBacklogDelivery(
       env.pool,
       env.sink,
       options.large,
       options.largeMeasured,
-      async (client) => {
-        plans = await explainQueueQueries(client);
+      async () => {
+        plans = await explainQueueQueries(env.pool);
       },
     );
+    // Workers are still on the rest of the large backlog: stop them before the next runs.
+    await service.stop();
+    await clearEmails(env.pool);
+    service = await startService(env, { QUEUE_WORKERS: String(options.workers) });
+    await smallRun();
+    for (let run = 0; run < Math.floor(options.smallRuns / 2); run++) small.push(await smallRun());
     const smallRate = median(small);
     return {
       workers: options.workers,
