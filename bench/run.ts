@@ -153,8 +153,8 @@ function printTables(results: {
     );
     if (ingest.sql_path_c16) {
       parts.push(
-        `Breakdown at concurrency 16: the API's SQL alone (key lookup, rate-limit count, accept ` +
-          `transaction; in-process, no HTTP) runs ${ingest.sql_path_c16.per_second}/s, ratio ` +
+        `Breakdown at concurrency 16: the API's SQL alone (key lookup with rate-limit count, ` +
+          `then the accept statement; in-process, no HTTP) runs ${ingest.sql_path_c16.per_second}/s, ratio ` +
           `${ingest.sql_path_c16.ratio} to the INSERT baseline.`,
       );
     }

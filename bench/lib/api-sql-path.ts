@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { findKeyByHash } from '../../app/src/auth/api-key-repository.js';
 import { hashApiKey } from '../../app/src/auth/api-key-secret.js';
 import { acceptEmail } from '../../app/src/emails/accept-email.js';
 import { sendEmailSchema } from '../../app/src/http/schemas/send-email.js';
-import { consumeRateLimit } from '../../app/src/rate-limit/rate-limiter.js';
+import { findKeyAndCountRequest } from '../../app/src/rate-limit/authenticate-and-count.js';
 import { sampleEmailBody } from './sample-email.js';
 
 /**
  * For the ingest breakdown: what POST /v1/emails does to PostgreSQL, called in-process through
- * the app's own modules (key lookup, rate-limit count, validation, the accept transaction) with
- * no HTTP around it. Between the INSERT baseline and the API, it splits the gap into "the SQL the
+ * the app's own modules (key lookup with the rate-limit count, validation, the accept) with no
+ * HTTP around it. Between the INSERT baseline and the API, it splits the gap into "the SQL the
  * API runs per email" and "HTTP, Fastify and the rest".
  */
 export function apiSqlPath(pool: pg.Pool, apiKey: string): () => Promise<void> {
@@ -18,9 +17,9 @@ export function apiSqlPath(pool: pg.Pool, apiKey: string): () => Promise<void> {
   let index = 0;
   return async () => {
     index += 1;
-    const key = await findKeyByHash(pool, hash);
-    if (!key || key.revoked) throw new Error('the bench API key is unknown');
-    await consumeRateLimit(pool, key.id, 1_000_000_000, 60);
+    const lookup = await findKeyAndCountRequest(pool, hash, 1_000_000_000, 60);
+    if (lookup.kind !== 'live') throw new Error('the bench API key is unknown');
+    const { key } = lookup;
     const request = sendEmailSchema.parse(JSON.parse(sampleEmailBody(index)));
     const result = await acceptEmail(pool, request, {
       tenantId: key.tenantId,
