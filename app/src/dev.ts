@@ -48,6 +48,10 @@ async function freePort(): Promise<number> {
 }
 
 async function main(): Promise<number> {
+  // Until serve takes the signals over, Ctrl-C just exits; PostgreSQL stops with the process.
+  const exitEarly = () => process.exit(130);
+  process.on('SIGINT', exitEarly);
+  process.on('SIGTERM', exitEarly);
   const { postgresPassword, apiKey } = await credentials();
   const pgPort = await freePort();
   const postgres = await startEmbeddedPostgres({
@@ -87,6 +91,8 @@ async function main(): Promise<number> {
 
   // serve handles SIGINT/SIGTERM itself and resolves once it has shut down.
   const { run } = await import('./commands/serve.js');
+  process.off('SIGINT', exitEarly);
+  process.off('SIGTERM', exitEarly);
   try {
     return await run([]);
   } finally {

@@ -12,7 +12,8 @@ import { prepareSchema } from '../migrate/index.js';
 import { type QueueWorkers, startQueueWorkers } from '../queue/workers.js';
 import { smtpHealth } from '../smtp/smtp-health.js';
 import { verifySmtp } from '../smtp/verify.js';
-import { describeStartupError } from './worker.js';
+import { watchShutdownSignals } from './shutdown-signals.js';
+import { describeStartupError } from './startup-error.js';
 
 const USAGE = 'usage: selfmx serve   (HTTP API and queue workers; configured by the environment)';
 // Orchestrators wait 10 s (Docker) or longer before SIGKILL; finish well inside that.
@@ -35,6 +36,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const config = loadServiceConfig(process.env);
   const logger = createLogger(config.log, { command: 'serve' });
+  const shutdown = watchShutdownSignals((reason) => forceExit(logger, reason));
   const pool = createPool(config.database, logger);
   try {
     await prepareSchema(config.database, pool, logger);
@@ -48,6 +50,10 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
+  if (shutdown.isRequested()) {
+    await pool.end();
+    return 0;
+  }
   const workers = await startQueueWorkers({ pool, config, logger });
   const app = await buildServer({ pool, config, logger, smtp: smtpProbe(config.smtp) });
   try {
@@ -62,15 +68,13 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
-  const signal = await nextShutdownSignal();
+  const signal = await shutdown.requested;
   logger.info({ signal }, 'stopping: no new connections, finishing in-flight requests and sends');
   const deadline = setTimeout(
     () => forceExit(logger, 'shutdown deadline passed'),
     SHUTDOWN_DEADLINE_MS,
   );
   deadline.unref();
-  process.once('SIGTERM', () => forceExit(logger, 'second signal'));
-  process.once('SIGINT', () => forceExit(logger, 'second signal'));
   await shutDown(app, workers, pool);
   clearTimeout(deadline);
   logger.info('SelfMX stopped');
@@ -94,13 +98,6 @@ function smtpProbe(config: SmtpConfig): SmtpProbe {
       if (!result.ok) throw new Error(result.error);
     },
   };
-}
-
-function nextShutdownSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
 }
 
 function forceExit(logger: Logger, why: string): void {

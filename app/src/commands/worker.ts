@@ -1,16 +1,11 @@
 import { loadWorkerConfig } from '../config/app-config.js';
 import { ConfigError } from '../config/config-error.js';
-import { explainDatabaseError } from '../db/explain-error.js';
 import { createPool } from '../db/pool.js';
 import { createLogger } from '../logger.js';
-import {
-  MigrationFailedError,
-  MigrationFilesError,
-  MigrationIntegrityError,
-  PendingMigrationsError,
-  prepareSchema,
-} from '../migrate/index.js';
+import { prepareSchema } from '../migrate/index.js';
 import { startQueueWorkers } from '../queue/workers.js';
+import { watchShutdownSignals } from './shutdown-signals.js';
+import { describeStartupError } from './startup-error.js';
 
 const USAGE =
   'usage: selfmx worker   (queue workers only, no HTTP API; configured by DATABASE_URL, DB_*, QUEUE_*, SMTP_*)';
@@ -39,6 +34,13 @@ export async function run(args: string[]): Promise<number> {
     );
   }
   const logger = createLogger(config.log, { command: 'worker' });
+  const shutdown = watchShutdownSignals((reason) => {
+    logger.error(
+      { event: 'forced_exit' },
+      `${reason}: exiting without waiting for the sends in flight (their leases expire and another worker retries them)`,
+    );
+    process.exit(1);
+  });
   const pool = createPool(config.database, logger);
   try {
     await prepareSchema(config.database, pool, logger);
@@ -50,40 +52,15 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
 
+  if (shutdown.isRequested()) {
+    await pool.end();
+    return 0;
+  }
   const workers = await startQueueWorkers({ pool, config, logger });
-  const signal = await nextShutdownSignal();
+  const signal = await shutdown.requested;
   logger.info({ signal }, 'stopping: finishing the sends in flight');
-  process.once('SIGTERM', forceExit);
-  process.once('SIGINT', forceExit);
   await workers.stop();
   await pool.end();
   logger.info('worker stopped');
   return 0;
-}
-
-function nextShutdownSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-}
-
-function forceExit(): void {
-  console.error('selfmx worker: second signal, exiting without waiting for the sends in flight');
-  process.exit(1);
-}
-
-/** Migration problems explain themselves; anything else is about reaching the database. */
-export function describeStartupError(
-  error: unknown,
-  settings: Parameters<typeof explainDatabaseError>[1],
-): string {
-  const migrationErrors = [
-    MigrationFailedError,
-    MigrationFilesError,
-    MigrationIntegrityError,
-    PendingMigrationsError,
-  ];
-  if (migrationErrors.some((type) => error instanceof type)) return (error as Error).message;
-  return explainDatabaseError(error, settings);
 }

@@ -1,0 +1,23 @@
+import { explainDatabaseError } from '../db/explain-error.js';
+import {
+  MigrationFailedError,
+  MigrationFilesError,
+  MigrationIntegrityError,
+  PendingMigrationsError,
+} from '../migrate/index.js';
+
+const MIGRATION_ERRORS = [
+  MigrationFailedError,
+  MigrationFilesError,
+  MigrationIntegrityError,
+  PendingMigrationsError,
+];
+
+/** Why serve or worker could not start: migration problems explain themselves; anything else is about reaching the database. */
+export function describeStartupError(
+  error: unknown,
+  settings: Parameters<typeof explainDatabaseError>[1],
+): string {
+  if (MIGRATION_ERRORS.some((type) => error instanceof type)) return (error as Error).message;
+  return explainDatabaseError(error, settings);
+}
