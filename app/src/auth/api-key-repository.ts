@@ -1,7 +1,10 @@
 import type pg from 'pg';
 import type { Permission } from './permissions.js';
 
-/** The api_keys table: lookups by hash for authentication, and the tenant's key management. */
+/**
+ * The api_keys table: the tenant's key management. Authentication finds keys by hash in
+ * rate-limit/authenticate-and-count.ts, in the same statement that counts the request.
+ */
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -27,42 +30,6 @@ export interface ApiKeyRow {
 }
 
 const COLUMNS = 'id, name, prefix, permissions, is_bootstrap, created_at, last_used_at, revoked_at';
-
-/** The key with this hash: its identity when live, or just its ids when revoked. */
-export async function findKeyByHash(
-  db: Queryable,
-  hash: Buffer,
-): Promise<
-  | (ApiKeyIdentity & { revoked: false })
-  | { revoked: true; id: string; tenantId: string }
-  | undefined
-> {
-  const { rows } = await db.query<{
-    id: string;
-    tenant_id: string;
-    permissions: string[];
-    is_bootstrap: boolean;
-    key_hash: Buffer;
-    last_used_at: Date | null;
-    revoked_at: Date | null;
-  }>(
-    `SELECT id, tenant_id, permissions, is_bootstrap, key_hash, last_used_at, revoked_at
-     FROM api_keys WHERE key_hash = $1`,
-    [hash],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  if (row.revoked_at) return { revoked: true, id: row.id, tenantId: row.tenant_id };
-  return {
-    revoked: false,
-    id: row.id,
-    tenantId: row.tenant_id,
-    permissions: row.permissions,
-    isBootstrap: row.is_bootstrap,
-    keyHash: row.key_hash,
-    lastUsedAt: row.last_used_at,
-  };
-}
 
 /**
  * Records that a key was used. At most one write per key per minute, so that busy keys do not

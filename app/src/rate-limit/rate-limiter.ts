@@ -32,28 +32,6 @@ export function countRequestCte(keys: string, window: string): string {
      )`;
 }
 
-/** Counts one request of `apiKeyId` and says whether it is within `limit`. */
-export async function consumeRateLimit(
-  db: pg.Pool,
-  apiKeyId: string,
-  limit: number,
-  windowSeconds: number,
-): Promise<RateLimitDecision> {
-  const { rows } = await db.query<{ requests: number; reset_seconds: number }>(
-    `WITH counted_key AS (SELECT $1::uuid AS id), ${countRequestCte('counted_key', '$2')}
-     SELECT requests, reset_seconds FROM hit`,
-    [apiKeyId, windowSeconds],
-  );
-  const { requests, reset_seconds } = rows[0] as { requests: number; reset_seconds: number };
-  return rateLimitDecision(
-    db,
-    apiKeyId,
-    { requests, resetSeconds: reset_seconds },
-    limit,
-    windowSeconds,
-  );
-}
-
 /** The decision for a counted request; the first request of a window clears older windows. */
 export function rateLimitDecision(
   db: pg.Pool,
