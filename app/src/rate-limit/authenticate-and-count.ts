@@ -27,15 +27,17 @@ export async function findKeyAndCountRequest(
     revoked_at: Date | null;
     requests: number | null;
     reset_seconds: number | null;
-  }>(
-    `WITH found AS (
+  }>({
+    // Named: parsed and planned once per connection, not on every request.
+    name: 'selfmx_find_key_and_count',
+    text: `WITH found AS (
        SELECT id, tenant_id, permissions, is_bootstrap, key_hash, last_used_at, revoked_at
        FROM api_keys WHERE key_hash = $1
      ), live AS (SELECT id FROM found WHERE revoked_at IS NULL),
      ${countRequestCte('live', '$2')}
      SELECT found.*, hit.requests, hit.reset_seconds FROM found LEFT JOIN hit ON true`,
-    [hash, windowSeconds],
-  );
+    values: [hash, windowSeconds],
+  });
   const row = rows[0];
   if (!row) return { kind: 'unknown' };
   if (row.revoked_at || row.requests === null) {
