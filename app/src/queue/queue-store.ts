@@ -78,8 +78,10 @@ export async function recordOutcome(
   const retryIn = outcome.type === 'deferred' ? outcome.retryInSeconds : 0;
   const detail = 'detail' in outcome ? (outcome.detail ?? null) : null;
   const lastError = outcome.type === 'delivered' ? null : (outcome.smtpResponse ?? detail);
-  const result = await db.query(
-    `WITH moved AS (
+  const result = await db.query({
+    // Named: parsed and planned once per connection, not for every email.
+    name: 'selfmx_record_outcome',
+    text: `WITH moved AS (
        UPDATE emails
           SET status = $3,
               next_attempt_at = CASE WHEN $3 = 'queued'
@@ -93,8 +95,17 @@ export async function recordOutcome(
      )
      INSERT INTO email_events (tenant_id, email_id, type, attempt, smtp_response, detail)
      SELECT tenant_id, id, $4, attempts, $5, $8 FROM moved`,
-    [emailId, workerId, status, outcome.type, outcome.smtpResponse, retryIn, lastError, detail],
-  );
+    values: [
+      emailId,
+      workerId,
+      status,
+      outcome.type,
+      outcome.smtpResponse,
+      retryIn,
+      lastError,
+      detail,
+    ],
+  });
   return result.rowCount === 1;
 }
 
@@ -107,8 +118,10 @@ export async function reclaimExpiredLeases(
   db: Queryable,
   maxAttempts: number,
 ): Promise<{ requeued: number; failed: number }> {
-  const { rows } = await db.query<{ type: 'deferred' | 'failed' }>(
-    `WITH expired AS (
+  const { rows } = await db.query<{ type: 'deferred' | 'failed' }>({
+    // Named: parsed and planned once per connection, not before every claim.
+    name: 'selfmx_reclaim_expired_leases',
+    text: `WITH expired AS (
        SELECT id, leased_by FROM emails
         WHERE status = 'sending' AND lease_expires_at < now()
         ORDER BY lease_expires_at
@@ -128,8 +141,8 @@ export async function reclaimExpiredLeases(
             attempts, last_error
        FROM released
      RETURNING type`,
-    [maxAttempts],
-  );
+    values: [maxAttempts],
+  });
   const failed = rows.filter((row) => row.type === 'failed').length;
   return { requeued: rows.length - failed, failed };
 }
