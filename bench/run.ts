@@ -126,16 +126,18 @@ function printTables(results: {
   if (ingest) {
     parts.push(
       formatTable(
-        `Ingest: POST /v1/emails vs single-row INSERT (pg pool of 10), ${ingest.duration_ms / 1000} s per run, best of ${ingest.rounds}`,
+        `Ingest: POST /v1/emails vs single-row INSERT (pg pool of 10), ${ingest.duration_ms / 1000} s per run, best of ${ingest.rounds}; CPU in ms per email`,
         [
           'concurrency',
           'API/s',
           'p50 ms',
           'p99 ms',
-          'app CPU ms/email',
+          'app CPU',
+          'PG CPU',
           'INSERT/s',
           'p50 ms',
           'p99 ms',
+          'PG CPU',
           'ratio',
         ],
         ingest.rows.map((row) => [
@@ -143,10 +145,12 @@ function printTables(results: {
           row.api.perSecond,
           row.api.p50Ms,
           row.api.p99Ms,
-          row.api_cpu_ms_per_email,
+          row.api_cpu_ms.app ?? 0,
+          row.api_cpu_ms.postgres ?? 0,
           row.baseline.perSecond,
           row.baseline.p50Ms,
           row.baseline.p99Ms,
+          row.baseline_cpu_ms.postgres ?? 0,
           row.ratio,
         ]),
       ),
@@ -162,12 +166,23 @@ function printTables(results: {
   if (delivery) {
     parts.push(
       formatTable(
-        `Delivery: backlog of ${delivery.backlog} to the SMTP sink vs nodemailer alone (${delivery.baseline_per_second}/s, pool of 10)`,
-        ['workers', 'SelfMX/s', 'ratio', 'duplicates', 'rows delivered', 'SMTP conns'],
+        `Delivery: backlog of ${delivery.backlog} to the SMTP sink vs nodemailer alone (${delivery.baseline_per_second}/s, pool of 10, ${delivery.baseline_cpu_ms} ms CPU per message); CPU in ms per email`,
+        [
+          'workers',
+          'SelfMX/s',
+          'ratio',
+          'app CPU',
+          'PG CPU',
+          'duplicates',
+          'rows delivered',
+          'SMTP conns',
+        ],
         delivery.rows.map((row) => [
           row.workers,
           row.per_second,
           row.ratio,
+          row.cpu_ms.app ?? 0,
+          row.cpu_ms.postgres ?? 0,
           row.duplicates,
           row.delivered_rows,
           row.max_smtp_connections,
@@ -267,6 +282,7 @@ async function main(): Promise<number> {
       failures,
     },
     printed,
+    quick,
   );
   console.error(`bench: wrote ${files.latest} and ${files.dated}`);
   for (const failure of failures) console.error(`bench: FAILED ${failure}`);

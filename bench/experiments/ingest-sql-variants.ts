@@ -1,6 +1,7 @@
 import { hashApiKey } from '../../app/src/auth/api-key-secret.js';
 import { runAppCommand } from '../lib/app-child.js';
 import { runClosedLoop } from '../lib/closed-loop.js';
+import { startCpuMeter } from '../lib/cpu-meter.js';
 import { startBenchEnvironment, startService } from '../lib/environment.js';
 import {
   SAMPLE_FROM,
@@ -60,14 +61,23 @@ try {
       SAMPLE_TEXT,
     ];
   };
-  const results: [string, number][] = [];
-  for (const [name, sql] of Object.entries(VARIANTS)) {
+  const results: [string, number, number][] = [];
+  const measure = async (name: string, operation: () => Promise<unknown>) => {
+    const meter = startCpuMeter({ postgres: env.postgresCpuMs });
     const result = await runClosedLoop(async () => {
-      await env.pool.query(sql, values());
+      await operation();
     }, timing);
-    results.push([name, result.perSecond]);
+    results.push([name, result.perSecond, meter(result.total).postgres ?? 0]);
+  };
+  for (const [name, sql] of Object.entries(VARIANTS)) {
+    await measure(name, () => env.pool.query(sql, values()));
   }
-  const auth = await runClosedLoop(async () => {
+  // A named statement is parsed and planned once per connection instead of on every call.
+  const full = Object.values(VARIANTS).at(-1) ?? '';
+  await measure('  the same, as a named (prepared) statement', () =>
+    env.pool.query({ name: 'bench-accept', text: full, values: values() }),
+  );
+  await measure('key lookup + rate-limit count (2 statements)', async () => {
     await env.pool.query(
       'SELECT id, tenant_id, permissions, revoked_at FROM api_keys WHERE key_hash = $1',
       [hash],
@@ -79,12 +89,12 @@ try {
        DO UPDATE SET requests = rate_limit_windows.requests + 1 RETURNING requests`,
       [key.id],
     );
-  }, timing);
-  results.push(['key lookup + rate-limit count (2 statements)', auth.perSecond]);
+  });
   const base = results[0]?.[1] ?? 1;
-  for (const [name, perSecond] of results) {
+  console.log(`${'variant'.padEnd(48)} ${'per second'.padStart(12)}  ratio  PG CPU ms/email`);
+  for (const [name, perSecond, cpu] of results) {
     console.log(
-      `${name.padEnd(48)} ${String(perSecond).padStart(8)}/s  ${(perSecond / base).toFixed(2)}`,
+      `${name.padEnd(48)} ${String(perSecond).padStart(10)}/s  ${(perSecond / base).toFixed(2)}   ${cpu}`,
     );
   }
 } finally {

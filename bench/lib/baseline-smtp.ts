@@ -11,7 +11,13 @@ export async function measureNodemailerBaseline(
   sink: SmtpSink,
   poolSize: number,
   count: number,
-): Promise<{ perSecond: number; elapsedMs: number; maxOpenConnections: number }> {
+): Promise<{
+  perSecond: number;
+  elapsedMs: number;
+  maxOpenConnections: number;
+  /** The sender process's CPU per message, in ms. */
+  cpuMsPerMessage: number;
+}> {
   sink.reset();
   sink.stats.maxOpen = sink.stats.open;
   const settings: SenderSettings = { host: sink.host, port: sink.port, poolSize, count };
@@ -26,7 +32,7 @@ export async function measureNodemailerBaseline(
     const began = performance.now();
     child.send('go');
     const [[report], deliveredAt] = await Promise.all([
-      once(child, 'message') as Promise<[{ ok: boolean; error?: string }]>,
+      once(child, 'message') as Promise<[{ ok: boolean; error?: string; cpuMs?: number }]>,
       sink.waitForMessages(count, 300_000).then(() => performance.now()),
     ]);
     const elapsedMs = deliveredAt - began;
@@ -35,6 +41,7 @@ export async function measureNodemailerBaseline(
       perSecond: count / (elapsedMs / 1000),
       elapsedMs,
       maxOpenConnections: sink.stats.maxOpen,
+      cpuMsPerMessage: (report.cpuMs ?? Number.NaN) / count,
     };
   } finally {
     if (child.exitCode === null) child.kill();

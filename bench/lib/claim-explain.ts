@@ -15,8 +15,11 @@ async function capture(
 ): Promise<CapturedQuery> {
   let captured: CapturedQuery | undefined;
   const recorder = {
-    query: async (text: string, values: unknown[] = []) => {
-      captured = { text, values };
+    query: async (query: string | pg.QueryConfig, values: unknown[] = []) => {
+      captured =
+        typeof query === 'string'
+          ? { text: query, values }
+          : { text: query.text, values: query.values ?? [] };
       return { rows: [], rowCount: 0 };
     },
   } as unknown as Pick<pg.Pool, 'query'>;

@@ -14,6 +14,8 @@ export interface ClosedLoopResult {
   /** Successful operations per second during the measured period. */
   readonly perSecond: number;
   readonly completed: number;
+  /** Every successful operation, the warm-up included (for CPU per operation). */
+  readonly total: number;
   readonly errors: number;
   /** The first few distinct error messages, to explain a bad run. */
   readonly errorSamples: string[];
@@ -33,6 +35,7 @@ export async function runClosedLoop(
   const latencies: number[] = [];
   const errorSamples = new Set<string>();
   let errors = 0;
+  let total = 0;
   const start = performance.now();
   const measureFrom = start + options.warmupMs;
   const end = measureFrom + options.durationMs;
@@ -42,6 +45,7 @@ export async function runClosedLoop(
       const began = performance.now();
       try {
         await operation();
+        total += 1;
         const finished = performance.now();
         // Throughput counts completions inside the measured window.
         if (finished >= measureFrom && finished <= end) latencies.push(finished - began);
@@ -57,6 +61,7 @@ export async function runClosedLoop(
     concurrency: options.concurrency,
     perSecond: round(latencies.length / (options.durationMs / 1000), 1),
     completed: latencies.length,
+    total,
     errors,
     errorSamples: [...errorSamples],
     p50Ms: round(percentile(latencies, 50)),

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startPostgres, type TestPostgres } from '../../test/support/postgres.js';
 import { type SmtpSink, startSmtpSink } from '../../test/support/smtp-sink.js';
 import { type AppChild, spawnApp, waitForHealthy } from './app-child.js';
+import { readProcessTreeCpuMs } from './proc-cpu.js';
 import { readProcessMemory } from './proc-memory.js';
 
 /** The app's defaults, which every baseline copies. */
@@ -16,6 +19,8 @@ export interface BenchEnvironment {
   /** A plain pg pool of the app's size, for baselines, backlogs and assertions. */
   readonly pool: pg.Pool;
   readonly apiKey: string;
+  /** CPU ms used so far by the PostgreSQL server (postmaster and every backend). */
+  postgresCpuMs(): number;
   /** The environment of the app process, with `overrides` on top. */
   appEnv(overrides?: Record<string, string>): Record<string, string>;
   close(): Promise<void>;
@@ -33,11 +38,15 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   // An idle connection cut by a PostgreSQL restart must not crash the bench.
   pool.on('error', () => undefined);
   const apiKey = `smx_bench_${randomBytes(24).toString('hex')}`;
+  const postmasterPid = Number(
+    readFileSync(join(postgres.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+  );
   return {
     postgres,
     sink,
     pool,
     apiKey,
+    postgresCpuMs: () => readProcessTreeCpuMs(postmasterPid),
     appEnv: (overrides = {}) => ({
       DATABASE_URL: postgres.url(),
       DB_POOL_SIZE: String(DB_POOL_SIZE),

@@ -39,6 +39,7 @@ const transport = nodemailer.createTransport(
 );
 
 process.once('message', async () => {
+  const cpuBefore = process.cpuUsage();
   try {
     await Promise.all(
       Array.from({ length: settings.count }, (_, i) =>
@@ -52,7 +53,8 @@ process.once('message', async () => {
         }),
       ),
     );
-    process.send?.({ ok: true });
+    const cpu = process.cpuUsage(cpuBefore);
+    process.send?.({ ok: true, cpuMs: (cpu.user + cpu.system) / 1000 });
   } catch (error) {
     process.send?.({ ok: false, error: (error as Error).message });
   } finally {

@@ -1,8 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
+// Smoke runs (BENCH_QUICK=1) must not replace the committed figures.
+const QUICK_RESULTS = join(tmpdir(), 'selfmx-bench-quick/');
 
 export interface Machine {
   readonly cpu: string;
@@ -25,23 +28,25 @@ export function describeMachine(): Machine {
 
 /**
  * Writes bench/results/latest.json (and latest.txt, the printed tables) plus dated copies, so
- * the history of runs stays in the repository.
+ * the history of runs stays in the repository; quick runs go to a temporary directory.
  */
 export async function writeResults(
   date: Date,
   results: object,
   printed: string,
+  quick: boolean,
 ): Promise<{ latest: string; dated: string }> {
-  await mkdir(RESULTS, { recursive: true });
+  const directory = quick ? QUICK_RESULTS : RESULTS;
+  await mkdir(directory, { recursive: true });
   const stamp = date
     .toISOString()
     .replace(/:/g, '-')
     .replace(/\.\d+Z$/, 'Z');
   const json = `${JSON.stringify(results, null, 2)}\n`;
-  const latest = `${RESULTS}latest.json`;
-  const dated = `${RESULTS}${stamp}.json`;
+  const latest = `${directory}latest.json`;
+  const dated = `${directory}${stamp}.json`;
   await writeFile(latest, json);
   await writeFile(dated, json);
-  await writeFile(`${RESULTS}latest.txt`, `${printed}\n`);
+  await writeFile(`${directory}latest.txt`, `${printed}\n`);
   return { latest, dated };
 }

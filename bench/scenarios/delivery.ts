@@ -1,5 +1,7 @@
 import { measureNodemailerBaseline } from '../lib/baseline-smtp.js';
+import { startCpuMeter } from '../lib/cpu-meter.js';
 import { type BenchEnvironment, SMTP_POOL_SIZE, startService } from '../lib/environment.js';
+import { readProcessCpuMs } from '../lib/proc-cpu.js';
 import { ratio, round } from '../lib/stats.js';
 import { timeBacklogDelivery, waitForDeliveredRows } from '../lib/timed-delivery.js';
 
@@ -7,6 +9,8 @@ export interface DeliveryRow {
   readonly workers: number;
   readonly per_second: number;
   readonly ratio: number;
+  /** CPU ms per delivered email, from the commit of the backlog: the app and PostgreSQL. */
+  readonly cpu_ms: Record<string, number>;
   /** Messages at the sink minus distinct Message-IDs (at-least-once shows up here). */
   readonly duplicates: number;
   /** Rows marked delivered in PostgreSQL once the sink had them all. */
@@ -18,6 +22,8 @@ export interface DeliveryResult {
   readonly backlog: number;
   readonly baseline_per_second: number;
   readonly baseline_max_smtp_connections: number;
+  /** The nodemailer sender process's CPU ms per message. */
+  readonly baseline_cpu_ms: number;
   readonly rows: DeliveryRow[];
 }
 
@@ -36,12 +42,20 @@ export async function measureDelivery(
     const service = await startService(env, { QUEUE_WORKERS: String(workers) });
     try {
       env.sink.stats.maxOpen = env.sink.stats.open;
-      const timed = await timeBacklogDelivery(env.pool, env.sink, backlog);
+      let meter: ((items: number) => Record<string, number>) | undefined;
+      const timed = await timeBacklogDelivery(env.pool, env.sink, backlog, backlog, async () => {
+        meter = startCpuMeter({
+          app: () => readProcessCpuMs(service.app.pid),
+          postgres: env.postgresCpuMs,
+        });
+      });
+      const cpu = meter?.(backlog) ?? {};
       const ids = new Set(env.sink.messages.map((message) => message.header('message-id')));
       rows.push({
         workers,
         per_second: round(timed.perSecond, 1),
         ratio: ratio(timed.perSecond, baseline.perSecond),
+        cpu_ms: cpu,
         duplicates: env.sink.messages.length - ids.size,
         delivered_rows: await waitForDeliveredRows(env.pool, backlog),
         max_smtp_connections: env.sink.stats.maxOpen,
@@ -54,6 +68,7 @@ export async function measureDelivery(
     backlog,
     baseline_per_second: round(baseline.perSecond, 1),
     baseline_max_smtp_connections: baseline.maxOpenConnections,
+    baseline_cpu_ms: round(baseline.cpuMsPerMessage, 3),
     rows,
   };
 }

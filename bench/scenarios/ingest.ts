@@ -1,6 +1,7 @@
 import { apiSqlPath } from '../lib/api-sql-path.js';
 import { baselineTenant, insertOneEmail } from '../lib/baseline-insert.js';
 import { type ClosedLoopResult, runClosedLoop } from '../lib/closed-loop.js';
+import { startCpuMeter } from '../lib/cpu-meter.js';
 import type { BenchEnvironment, RunningService } from '../lib/environment.js';
 import { HttpJsonClient } from '../lib/http-client.js';
 import { readProcessCpuMs } from '../lib/proc-cpu.js';
@@ -11,9 +12,11 @@ import { ratio, round } from '../lib/stats.js';
 export interface IngestRow {
   readonly concurrency: number;
   readonly api: ClosedLoopResult;
-  /** The app process's CPU time (user + system) per accepted email, in its best round. */
-  readonly api_cpu_ms_per_email: number;
+  /** CPU ms per accepted email (best round): the app process, PostgreSQL, this load generator. */
+  readonly api_cpu_ms: Record<string, number>;
   readonly baseline: ClosedLoopResult;
+  /** CPU ms per baseline INSERT: PostgreSQL, and this process (the pg client). */
+  readonly baseline_cpu_ms: Record<string, number>;
   /** API accepted per second / baseline INSERTs per second. */
   readonly ratio: number;
 }
@@ -68,6 +71,11 @@ export async function measureIngest(
   };
   const insert = insertOneEmail(env.pool, tenantId);
   const timing = { durationMs: options.durationMs, warmupMs: options.warmupMs };
+  const appCpuMs = () => readProcessCpuMs(service.app.pid);
+  const benchCpuMs = () => {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1000;
+  };
 
   const sampler = new RssSampler(service.app.pid);
   sampler.start();
@@ -77,24 +85,35 @@ export async function measureIngest(
     for (const concurrency of options.concurrencies) {
       let api: ClosedLoopResult | undefined;
       let baseline: ClosedLoopResult | undefined;
-      let cpuPerEmail = 0;
+      let apiCpu: Record<string, number> = {};
+      let baselineCpu: Record<string, number> = {};
       for (let attempt = 0; attempt < options.rounds; attempt++) {
+        const baselineMeter = startCpuMeter({ postgres: env.postgresCpuMs, bench: benchCpuMs });
         const b = await runClosedLoop(insert, { concurrency, ...timing });
-        const cpuBefore = readProcessCpuMs(service.app.pid);
-        const sentBefore = index;
+        const bCpu = baselineMeter(b.total);
+        const apiMeter = startCpuMeter({
+          app: appCpuMs,
+          postgres: env.postgresCpuMs,
+          bench: benchCpuMs,
+        });
         const a = await runClosedLoop(postEmail, { concurrency, ...timing });
-        if (!baseline || b.perSecond > baseline.perSecond) baseline = b;
+        const aCpu = apiMeter(a.total);
+        if (!baseline || b.perSecond > baseline.perSecond) {
+          baseline = b;
+          baselineCpu = bCpu;
+        }
         if (!api || a.perSecond > api.perSecond) {
           api = a;
-          cpuPerEmail = (readProcessCpuMs(service.app.pid) - cpuBefore) / (index - sentBefore);
+          apiCpu = aCpu;
         }
       }
       if (!api || !baseline) throw new Error('no ingest rounds ran');
       rows.push({
         concurrency,
         api,
-        api_cpu_ms_per_email: round(cpuPerEmail, 2),
+        api_cpu_ms: apiCpu,
         baseline,
+        baseline_cpu_ms: baselineCpu,
         ratio: ratio(api.perSecond, baseline.perSecond),
       });
       if (concurrency === 16) {
