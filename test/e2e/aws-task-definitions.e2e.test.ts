@@ -17,7 +17,8 @@
  * |                                               |   `<arn>:password::` picks the `password` key          |
  * | aws_secretsmanager_secret(_version)           | the version's secret_string, interpolations resolved  |
  * | random_password.*, var.*                      | random test values                                    |
- * | image ENTRYPOINT node /app/selfmx.js          | node app/dist/selfmx.js (what the Dockerfile copies)  |
+ * | image ENTRYPOINT node /app/selfmx.js          | node <private copy of app/dist>/selfmx.js (the files  |
+ * |                                               |   the Dockerfile copies; test/support/bundle.ts)      |
  * | container `command`, `environment`, `secrets` | argv after the entrypoint, and the process env        |
  * | PORT 8080 behind the load balancer            | a free port (test/support/app-process.ts)             |
  *
@@ -25,15 +26,13 @@
  * wrong sslmode or CA path, or a password the app cannot find makes this test fail.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { AwsStack, RDS_CA_BUNDLE_PATH } from '../../stacks/aws-stack.js';
-import { REPOSITORY_ROOT } from '../../stacks/constructs/release-hash.js';
 import { type AppProcess, startApp } from '../support/app-process.js';
+import { type BundleCopy, buildBundleCopy } from '../support/bundle.js';
+import { imageEntrypoint, runToExit } from '../support/container-process.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import {
   resolveInterpolations,
@@ -43,7 +42,6 @@ import {
 } from '../support/synth.js';
 import { createTestCa, type TestCa } from '../support/tls.js';
 
-const BUNDLE = join(REPOSITORY_ROOT, 'app/dist/selfmx.js');
 /** The host name the test server's certificate is issued for: the stand-in RDS endpoint. */
 const DB_HOST = 'localhost';
 
@@ -54,48 +52,12 @@ interface ContainerDefinition {
   secrets: { name: string; valueFrom: string }[];
 }
 
-interface Exit {
-  code: number;
-  output: string;
-}
-
-function runToExit(argv: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const [file = '', ...args] = argv;
-    const child = spawn(file, args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), output });
-    });
-  });
-}
-
-/** The image's ENTRYPOINT, mapped from the image's /app to the bundle that build.ts writes. */
-function entrypoint(): string[] {
-  const dockerfile = readFileSync(join(REPOSITORY_ROOT, 'app/Dockerfile'), 'utf8');
-  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
-  assert.ok(line?.[1], 'app/Dockerfile has an exec-form ENTRYPOINT');
-  assert.deepEqual(JSON.parse(line[1]), ['node', '/app/selfmx.js']);
-  return [process.execPath, BUNDLE];
-}
-
 describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-full', () => {
   let json: TerraformJson;
   let ca: TestCa;
   let server: TestPostgres;
   let app: AppProcess | undefined;
+  let bundle: BundleCopy;
   const values: Record<string, string> = {};
 
   const only = (type: string): [string, TerraformJson] => {
@@ -160,14 +122,10 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
     return env;
   };
   const runTask = (name: 'migrate', env = processEnv(container(name))) =>
-    runToExit([...entrypoint(), ...container(name).command], env);
+    runToExit([...imageEntrypoint(bundle.bundle), ...container(name).command], env);
 
   before(async () => {
-    if (!existsSync(BUNDLE)) {
-      await promisify(execFile)(process.execPath, ['--import', 'tsx', 'app/build.ts'], {
-        cwd: REPOSITORY_ROOT,
-      });
-    }
+    bundle = await buildBundleCopy();
     // A production deployment with an authenticated SMTP relay (so SMTP_PASS is a secret too).
     const synthesized = synthesizeToDirectory('selfmx-aws', (cdkApp) => {
       new AwsStack(cdkApp, 'selfmx-aws', {
@@ -202,6 +160,7 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
     await app?.stop();
     await server?.destroy();
     await ca?.cleanup();
+    await bundle?.remove();
   });
 
   it('the migrate task applies the schema over verify-full, with the password from the RDS secret', async () => {
@@ -234,7 +193,8 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
     const { PGPASSWORD: _password, ...env } = processEnv(container('migrate'));
     // Bounded: the job reports the failure at once (see the message below); the exit is not
     // what this test is about.
-    const job = await runToExit([...entrypoint(), ...container('migrate').command], env, 15_000);
+    const argv = [...imageEntrypoint(bundle.bundle), ...container('migrate').command];
+    const job = await runToExit(argv, env, 15_000);
     assert.notEqual(job.code, 0, job.output);
     assert.match(job.output, /password/i);
     assert.doesNotMatch(job.output, /"msg":"applied/);
@@ -245,7 +205,7 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
     const env = processEnv(container('serve'));
     assert.equal(env.DB_AUTO_MIGRATE, 'false');
     assert.equal(env.SMTP_PASS, values['var.smtp_pass']);
-    app = await startApp({ env, command: container('serve').command });
+    app = await startApp({ env, command: container('serve').command, bundle: bundle.bundle });
     const health = await fetch(`${app.url}/health`);
     assert.equal(health.status, 200);
     const emails = await fetch(`${app.url}/v1/emails`, {

@@ -15,7 +15,8 @@
  * | its healthcheck (CMD-SHELL)          | `sh -c <test>` with PGHOST/PGPORT at the server (in the   |
  * |                                      | container pg_isready finds its own server by default)     |
  * | docker_image.app_image (app/Dockerfile) | `npm run build`'s app/dist, which the Dockerfile copies |
- * |                                      | to /app: ENTRYPOINT node /app/selfmx.js -> node app/dist/selfmx.js |
+ * |                                      | to /app: ENTRYPOINT node /app/selfmx.js -> node          |
+ * |                                      | <private copy of app/dist>/selfmx.js (test/support/bundle.ts) |
  * | docker_container.migrate             | entrypoint + its command, its env; exit code 0 is what    |
  * |                                      | its postcondition `self.exit_code == 0` demands           |
  * | docker_container.mailpit             | test/support/smtp-sink.ts (a real SMTP server, no TLS)    |
@@ -29,15 +30,16 @@
  * else. A misnamed variable, a missing dependency or a wrong command makes this test fail.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { loadLocalConfig } from '../../stacks/config/local-config.js';
 import { REPOSITORY_ROOT } from '../../stacks/constructs/release-hash.js';
 import { LocalStack } from '../../stacks/local-stack.js';
+import { type BundleCopy, buildBundleCopy } from '../support/bundle.js';
+import { imageEntrypoint, runToExit } from '../support/container-process.js';
 import { freePort, startPostgres, type TestPostgres } from '../support/postgres.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import {
@@ -49,47 +51,7 @@ import {
   type TerraformJson,
 } from '../support/synth.js';
 
-const BUNDLE = join(REPOSITORY_ROOT, 'app/dist/selfmx.js');
 const PG_ISREADY = '/usr/bin/pg_isready';
-
-interface Exit {
-  code: number;
-  output: string;
-}
-
-/** Runs a process to completion with exactly `env` (plus PATH), collecting its output. */
-function runToExit(argv: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const [file = '', ...args] = argv;
-    const child = spawn(file, args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), output });
-    });
-  });
-}
-
-/** The image's ENTRYPOINT, mapped from the image's /app to the bundle that build.ts writes. */
-function entrypoint(): string[] {
-  const dockerfile = readFileSync(join(REPOSITORY_ROOT, 'app/Dockerfile'), 'utf8');
-  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
-  assert.ok(line?.[1], 'app/Dockerfile has an exec-form ENTRYPOINT');
-  const argv: string[] = JSON.parse(line[1]);
-  assert.deepEqual(argv, ['node', '/app/selfmx.js'], 'the image runs the bundle with node');
-  return [process.execPath, BUNDLE];
-}
 
 /** A Docker healthcheck `test` as a process: CMD runs its argv, CMD-SHELL runs `sh -c`. */
 function healthcheckArgv(test: string[]): string[] {
@@ -114,6 +76,7 @@ describe('selfmx-local, run as processes against PostgreSQL 15', () => {
   let sink: SmtpSink;
   let app: ReturnType<typeof spawn> | undefined;
   let appOutput = '';
+  let bundle: BundleCopy;
   const secrets: Record<string, string> = {};
   /** Container name -> where the simulated network delivers it (see the header). */
   const network = new Map<string, { port: number; local: string }>();
@@ -156,15 +119,14 @@ describe('selfmx-local, run as processes against PostgreSQL 15', () => {
   const runContainer = (name: string) => {
     const container = resource(json, 'docker_container', name);
     assert.equal(container.image, '${docker_image.app_image.image_id}');
-    return runToExit([...entrypoint(), ...container.command], onLocalNetwork(resolvedEnv(name)));
+    return runToExit(
+      [...imageEntrypoint(bundle.bundle), ...container.command],
+      onLocalNetwork(resolvedEnv(name)),
+    );
   };
 
   before(async () => {
-    if (!existsSync(BUNDLE)) {
-      await promisify(execFile)(process.execPath, ['--import', 'tsx', 'app/build.ts'], {
-        cwd: REPOSITORY_ROOT,
-      });
-    }
+    bundle = await buildBundleCopy();
     // `npm run synth`, for the local stack, with no SELFMX_* variables: the default deployment.
     const synthesized = synthesizeToDirectory('selfmx-local', (cdkApp) => {
       new LocalStack(cdkApp, 'selfmx-local', { config: loadLocalConfig({}) });
@@ -196,6 +158,7 @@ describe('selfmx-local, run as processes against PostgreSQL 15', () => {
     }
     await sink?.stop();
     await server?.destroy();
+    await bundle?.remove();
   });
 
   it('orders the containers postgres -> migration job -> app', () => {
@@ -257,7 +220,7 @@ describe('selfmx-local, run as processes against PostgreSQL 15', () => {
     const url = new URL(env.DATABASE_URL ?? '');
     url.password = 'not-the-generated-password';
     const container = resource(json, 'docker_container', 'migrate');
-    const failed = await runToExit([...entrypoint(), ...container.command], {
+    const failed = await runToExit([...imageEntrypoint(bundle.bundle), ...container.command], {
       ...env,
       DATABASE_URL: url.toString(),
     });
@@ -271,7 +234,7 @@ describe('selfmx-local, run as processes against PostgreSQL 15', () => {
       PORT: String(await freePort()),
     };
     assert.equal(env.DB_AUTO_MIGRATE, 'false');
-    const [file = '', ...args] = [...entrypoint(), ...container.command];
+    const [file = '', ...args] = [...imageEntrypoint(bundle.bundle), ...container.command];
     app = spawn(file, args, {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

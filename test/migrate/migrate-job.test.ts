@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MIGRATION_LOCK_KEY } from '../../app/src/migrate/migration-lock.js';
+import { type BundleCopy, buildBundleCopy } from '../support/bundle.js';
 import { freePort, startPostgres, type TestPostgres } from '../support/postgres.js';
-import { buildBundleCopy } from './bundle.js';
 import { runMigrate, startMigrate } from './migrate-process.js';
 
 /**
@@ -17,7 +17,7 @@ const INITIAL = '1764180000000_initial-schema';
 const SCHEMA_TABLES = ['api_keys', 'audit_logs', 'email_events', 'emails', 'templates', 'tenants'];
 
 let postgres: TestPostgres;
-let bundle: { dir: string; remove(): Promise<void> };
+let bundle: BundleCopy;
 const scratch: string[] = [];
 let databases = 0;
 

@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { BUNDLE } from './bundle.js';
 import { freePort } from './postgres.js';
-
-const BUNDLE = fileURLToPath(new URL('../../app/dist/selfmx.js', import.meta.url));
 
 export interface AppProcess {
   readonly url: string;
@@ -25,6 +23,8 @@ export interface StartAppOptions {
   env: Record<string, string>;
   /** @default 'serve' */
   command?: string[];
+  /** The selfmx.js to run, e.g. a private copy from buildBundleCopy(). @default app/dist/selfmx.js */
+  bundle?: string;
   /** Wait for GET /health to answer 200. @default true */
   waitForHealth?: boolean;
   /** @default 30000 */
@@ -36,7 +36,8 @@ export interface StartAppOptions {
  * with an explicit environment, waits until /health answers 200 and keeps its logs.
  */
 export async function startApp(options: StartAppOptions): Promise<AppProcess> {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`);
+  const bundle = options.bundle ?? BUNDLE;
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
   const port = Number(options.env.PORT ?? (await freePort()));
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -44,7 +45,7 @@ export async function startApp(options: StartAppOptions): Promise<AppProcess> {
     ...options.env,
     PORT: String(port),
   };
-  const child = spawn(process.execPath, [BUNDLE, ...(options.command ?? ['serve'])], {
+  const child = spawn(process.execPath, [bundle, ...(options.command ?? ['serve'])], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

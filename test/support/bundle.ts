@@ -9,23 +9,38 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const dist = join(root, 'app/dist');
 const run = promisify(execFile);
 
+/** The bundle `npm run build` writes (what the Dockerfile copies to /app/selfmx.js). */
+export const BUNDLE = join(dist, 'selfmx.js');
+
+/** A private copy of app/dist; `selfmx.js` and `migrations/` are in `dir`. */
+export interface BundleCopy {
+  readonly dir: string;
+  /** `<dir>/selfmx.js` */
+  readonly bundle: string;
+  remove(): Promise<void>;
+}
+
 /**
  * Builds the bundle (`npm run build`) unless app/dist/selfmx.js is newer than every source file,
  * then copies app/dist into a private folder: other test files that rebuild app/dist meanwhile
  * cannot pull the files from under our processes. The copy is the image's layout (selfmx.js with
  * migrations/ beside it); tests may change its migrations/ without touching the repository.
  */
-export async function buildBundleCopy(): Promise<{ dir: string; remove(): Promise<void> }> {
+export async function buildBundleCopy(): Promise<BundleCopy> {
   await withFileLock(join(tmpdir(), 'selfmx-build.lock'), async () => {
     if (await isStale()) await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 1 << 24 });
   });
   const dir = await mkdtemp(join(tmpdir(), 'selfmx-bundle-'));
   await cp(dist, dir, { recursive: true });
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    bundle: join(dir, 'selfmx.js'),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 async function isStale(): Promise<boolean> {
-  const built = await stat(join(dist, 'selfmx.js')).catch(() => undefined);
+  const built = await stat(BUNDLE).catch(() => undefined);
   if (!built) return true;
   const sources = [
     ...(await filesUnder(join(root, 'app/src'))),
