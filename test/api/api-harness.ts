@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import type pg from 'pg';
 import { ensureBootstrapKey } from '../../app/src/auth/bootstrap-key.js';
 import { loadServiceConfig, type ServiceConfig } from '../../app/src/config/app-config.js';
@@ -44,6 +45,37 @@ export async function startMigratedPostgres(): Promise<TestPostgres> {
   const config = serviceConfig(postgres, {});
   await migrateUp(config.database, createLogger({ level: 'silent', format: 'json' }));
   return postgres;
+}
+
+/** What most API test suites run against; see useApiTestbed. */
+export interface ApiTestbed {
+  readonly postgres: TestPostgres;
+  readonly server: ApiServer;
+  /** A superuser client of the selfmx database, for assertions and direct inserts. */
+  readonly db: pg.Client;
+}
+
+/**
+ * Registers before/after hooks in the enclosing suite that start a migrated PostgreSQL 15, an
+ * API server on it (`env` as for startApiServer) and a client of its database, and tear them
+ * down. The fields are set once the suite's first before() has run; later before() hooks of the
+ * suite can use them.
+ */
+export function useApiTestbed(
+  env: Record<string, string> = { RATE_LIMIT_REQUESTS: '10000' },
+): ApiTestbed {
+  const testbed: { postgres?: TestPostgres; server?: ApiServer; db?: pg.Client } = {};
+  before(async () => {
+    testbed.postgres = await startMigratedPostgres();
+    testbed.server = await startApiServer(testbed.postgres, env);
+    testbed.db = await testbed.postgres.client('selfmx');
+  });
+  after(async () => {
+    await testbed.db?.end();
+    await testbed.server?.close();
+    await testbed.postgres?.destroy();
+  });
+  return testbed as ApiTestbed;
 }
 
 export function serviceConfig(postgres: TestPostgres, env: Record<string, string>): ServiceConfig {

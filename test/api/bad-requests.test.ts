@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestPostgres } from '../support/postgres.js';
-import {
-  type ApiServer,
-  type CallOptions,
-  email,
-  startApiServer,
-  startMigratedPostgres,
-} from './api-harness.js';
+import { describe, test } from 'node:test';
+import { type CallOptions, email, useApiTestbed } from './api-harness.js';
 
 interface BadRequest {
   name: string;
@@ -261,21 +254,11 @@ const CORPUS: BadRequest[] = [
 ];
 
 describe('bad-request corpus: every refusal is a 4xx naming the field, never a 5xx', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
-
-  before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres, { RATE_LIMIT_REQUESTS: '10000' });
-  });
-  after(async () => {
-    await server?.close();
-    await postgres?.destroy();
-  });
+  const api = useApiTestbed();
 
   for (const bad of CORPUS) {
     test(bad.name, async () => {
-      const response = await server.call(
+      const response = await api.server.call(
         bad.method ?? 'POST',
         bad.path ?? '/v1/emails',
         bad.options,
@@ -293,7 +276,7 @@ describe('bad-request corpus: every refusal is a 4xx naming the field, never a 5
   }
 
   test('nothing was queued and no injected recipient is stored anywhere', async () => {
-    const client = await postgres.client('selfmx');
+    const client = await api.postgres.client('selfmx');
     try {
       const { rows } = await client.query('SELECT count(*)::int AS n FROM emails');
       assert.equal(rows[0].n, 0);
@@ -303,7 +286,7 @@ describe('bad-request corpus: every refusal is a 4xx naming the field, never a 5
   });
 
   test('the same server still accepts a good request', async () => {
-    const response = await server.call('POST', '/v1/emails', { body: email() });
+    const response = await api.server.call('POST', '/v1/emails', { body: email() });
     assert.equal(response.status, 200, response.text);
   });
 });

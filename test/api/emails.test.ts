@@ -1,40 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
-import type { TestPostgres } from '../support/postgres.js';
-import {
-  type ApiServer,
-  createKey,
-  email,
-  insertTenantWithKey,
-  startApiServer,
-  startMigratedPostgres,
-} from './api-harness.js';
+import { describe, test } from 'node:test';
+import { createKey, email, insertTenantWithKey, useApiTestbed } from './api-harness.js';
 
 describe('sending and reading emails', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
-  let db: pg.Client;
-
-  before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres, { RATE_LIMIT_REQUESTS: '10000' });
-    db = await postgres.client('selfmx');
-  });
-  after(async () => {
-    await db?.end();
-    await server?.close();
-    await postgres?.destroy();
-  });
+  const api = useApiTestbed();
 
   test('an accepted email is committed with its queued event, audited, and wakes the workers', async () => {
-    const listener = await postgres.client('selfmx');
+    const listener = await api.postgres.client('selfmx');
     const notified = new Promise<string>((resolve) =>
       listener.on('notification', (n) => resolve(n.channel)),
     );
     await listener.query('LISTEN selfmx_email_queued');
     try {
-      const response = await server.call('POST', '/v1/emails', {
+      const response = await api.server.call('POST', '/v1/emails', {
         body: email({
           from: 'Acme, Inc. <news@acme.example>',
           to: ['a@example.com', 'B <b@example.com>'],
@@ -55,7 +33,7 @@ describe('sending and reading emails', () => {
       assert.ok(!Number.isNaN(Date.parse(response.body.created_at)));
       assert.equal(await notified, 'selfmx_email_queued');
 
-      const { rows } = await db.query('SELECT * FROM emails WHERE id = $1', [response.body.id]);
+      const { rows } = await api.db.query('SELECT * FROM emails WHERE id = $1', [response.body.id]);
       const row = rows[0];
       assert.equal(row.status, 'queued');
       assert.equal(row.from_address, '"Acme, Inc." <news@acme.example>');
@@ -63,11 +41,11 @@ describe('sending and reading emails', () => {
       assert.deepEqual(row.bcc_addresses, ['d@example.com']);
       assert.deepEqual(row.headers, { 'X-Campaign': 'spring' });
       assert.deepEqual(row.attachments, [{ filename: 'hello.txt', content: 'aGVsbG8=' }]);
-      const events = await db.query('SELECT type FROM email_events WHERE email_id = $1', [
+      const events = await api.db.query('SELECT type FROM email_events WHERE email_id = $1', [
         response.body.id,
       ]);
       assert.deepEqual(events.rows, [{ type: 'queued' }]);
-      const audit = await db.query(
+      const audit = await api.db.query(
         `SELECT action, request_id, actor_key_id FROM audit_logs WHERE target_id = $1`,
         [response.body.id],
       );
@@ -80,35 +58,35 @@ describe('sending and reading emails', () => {
   });
 
   test('POST /v1/send is the same operation', async () => {
-    const response = await server.call('POST', '/v1/send', {
+    const response = await api.server.call('POST', '/v1/send', {
       body: email({ subject: 'via send' }),
     });
     assert.equal(response.status, 200);
-    const read = await server.call('GET', `/v1/emails/${response.body.id}`);
+    const read = await api.server.call('GET', `/v1/emails/${response.body.id}`);
     assert.equal(read.body.subject, 'via send');
   });
 
   test('Idempotency-Key: same body -> the first answer, another body -> 409, nothing duplicated', async () => {
     const headers = { 'idempotency-key': 'order-1234/welcome' };
-    const first = await server.call('POST', '/v1/emails', {
+    const first = await api.server.call('POST', '/v1/emails', {
       body: email({ subject: 'once' }),
       headers,
     });
-    const again = await server.call('POST', '/v1/emails', {
+    const again = await api.server.call('POST', '/v1/emails', {
       body: email({ subject: 'once' }),
       headers,
     });
     assert.equal(first.status, 200);
     assert.equal(again.status, 200);
     assert.deepEqual(again.body, first.body);
-    const other = await server.call('POST', '/v1/emails', {
+    const other = await api.server.call('POST', '/v1/emails', {
       body: email({ subject: 'different' }),
       headers,
     });
     assert.equal(other.status, 409);
     assert.equal(other.body.name, 'invalid_idempotent_request');
     assert.match(other.body.message, /^Idempotency-Key: /);
-    const { rows } = await db.query(
+    const { rows } = await api.db.query(
       `SELECT count(*)::int AS n FROM emails WHERE subject IN ('once', 'different')`,
     );
     assert.equal(rows[0].n, 1);
@@ -118,19 +96,21 @@ describe('sending and reading emails', () => {
     const headers = { 'idempotency-key': 'concurrent-1' };
     const answers = await Promise.all(
       Array.from({ length: 8 }, () =>
-        server.call('POST', '/v1/emails', { body: email({ subject: 'race' }), headers }),
+        api.server.call('POST', '/v1/emails', { body: email({ subject: 'race' }), headers }),
       ),
     );
     assert.ok(answers.every((a) => a.status === 200));
     assert.equal(new Set(answers.map((a) => a.body.id)).size, 1);
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM emails WHERE subject = 'race'`);
+    const { rows } = await api.db.query(
+      `SELECT count(*)::int AS n FROM emails WHERE subject = 'race'`,
+    );
     assert.equal(rows[0].n, 1);
   });
 
   test('Idempotency-Key is per tenant-scoped key space: another tenant may reuse it', async () => {
-    const { token } = await insertTenantWithKey(db, 'idem-other', ['send']);
+    const { token } = await insertTenantWithKey(api.db, 'idem-other', ['send']);
     const headers = { 'idempotency-key': 'order-1234/welcome' };
-    const response = await server.call('POST', '/v1/emails', {
+    const response = await api.server.call('POST', '/v1/emails', {
       key: token,
       body: email({ subject: 'other' }),
       headers,
@@ -139,14 +119,14 @@ describe('sending and reading emails', () => {
   });
 
   test('GET /v1/emails/{id}: status, last_event, timestamps, last error; 404 when unknown', async () => {
-    const sent = await server.call('POST', '/v1/emails', {
+    const sent = await api.server.call('POST', '/v1/emails', {
       body: email({ subject: 'read me', html: '<b>x</b>' }),
     });
-    await db.query(
+    await api.db.query(
       `UPDATE emails SET status = 'failed', last_error = '554 no thanks' WHERE id = $1`,
       [sent.body.id],
     );
-    const read = await server.call('GET', `/v1/emails/${sent.body.id}`);
+    const read = await api.server.call('GET', `/v1/emails/${sent.body.id}`);
     assert.equal(read.status, 200);
     assert.equal(read.body.object, 'email');
     assert.equal(read.body.status, 'failed');
@@ -154,14 +134,14 @@ describe('sending and reading emails', () => {
     assert.equal(read.body.last_error, '554 no thanks');
     assert.equal(read.body.html, '<b>x</b>');
     assert.ok(read.body.created_at && read.body.updated_at);
-    const missing = await server.call('GET', '/v1/emails/00000000-0000-4000-8000-000000000000');
+    const missing = await api.server.call('GET', '/v1/emails/00000000-0000-4000-8000-000000000000');
     assert.equal(missing.status, 404);
     assert.equal(missing.body.name, 'not_found');
   });
 
   test('GET /v1/emails: pagination with total, and status/from/to filters', async () => {
     for (let i = 0; i < 5; i++) {
-      await server.call('POST', '/v1/emails', {
+      await api.server.call('POST', '/v1/emails', {
         body: email({
           from: `Lister <lister@list.example>`,
           to: [`Person ${i} <p${i}@list.example>`],
@@ -169,7 +149,10 @@ describe('sending and reading emails', () => {
         }),
       });
     }
-    const page1 = await server.call('GET', '/v1/emails?from=lister@list.example&limit=2&page=1');
+    const page1 = await api.server.call(
+      'GET',
+      '/v1/emails?from=lister@list.example&limit=2&page=1',
+    );
     assert.equal(page1.status, 200);
     assert.equal(page1.body.total, 5);
     assert.equal(page1.body.data.length, 2);
@@ -178,7 +161,10 @@ describe('sending and reading emails', () => {
       page1.body.data.map((e: { subject: string }) => e.subject),
       ['list 4', 'list 3'],
     );
-    const page3 = await server.call('GET', '/v1/emails?from=lister@list.example&limit=2&page=3');
+    const page3 = await api.server.call(
+      'GET',
+      '/v1/emails?from=lister@list.example&limit=2&page=3',
+    );
     assert.deepEqual(
       page3.body.data.map((e: { subject: string }) => e.subject),
       ['list 0'],
@@ -186,7 +172,7 @@ describe('sending and reading emails', () => {
     assert.equal(page3.body.has_more, false);
     // Resend's cursors: after = older than that email, before = newer.
     const third = page1.body.data[1].id;
-    const after = await server.call(
+    const after = await api.server.call(
       'GET',
       `/v1/emails?from=lister@list.example&limit=2&after=${third}`,
     );
@@ -195,7 +181,7 @@ describe('sending and reading emails', () => {
       ['list 2', 'list 1'],
     );
     assert.equal(after.body.has_more, true);
-    const before = await server.call(
+    const before = await api.server.call(
       'GET',
       `/v1/emails?from=lister@list.example&limit=2&before=${after.body.data[1].id}`,
     );
@@ -204,30 +190,32 @@ describe('sending and reading emails', () => {
       ['list 3', 'list 2'],
     );
     assert.equal(before.body.has_more, true);
-    const unknown = await server.call(
+    const unknown = await api.server.call(
       'GET',
       '/v1/emails?after=00000000-0000-4000-8000-000000000000',
     );
     assert.equal(unknown.status, 422);
     assert.match(unknown.body.message, /^after: /);
-    const to = await server.call('GET', '/v1/emails?to=P2@list.example');
+    const to = await api.server.call('GET', '/v1/emails?to=P2@list.example');
     assert.deepEqual(
       to.body.data.map((e: { subject: string }) => e.subject),
       ['list 2'],
     );
-    const failed = await server.call('GET', '/v1/emails?status=failed');
+    const failed = await api.server.call('GET', '/v1/emails?status=failed');
     assert.ok(failed.body.data.every((e: { status: string }) => e.status === 'failed'));
     assert.equal(failed.body.total, 1);
   });
 
   test('GET /v1/logs?email_id=: the events of one email, oldest first', async () => {
-    const sent = await server.call('POST', '/v1/emails', { body: email({ subject: 'events' }) });
-    await db.query(
+    const sent = await api.server.call('POST', '/v1/emails', {
+      body: email({ subject: 'events' }),
+    });
+    await api.db.query(
       `INSERT INTO email_events (tenant_id, email_id, type, attempt, smtp_response)
        SELECT tenant_id, id, 'deferred', 1, '421 try later' FROM emails WHERE id = $1`,
       [sent.body.id],
     );
-    const logs = await server.call('GET', `/v1/logs?email_id=${sent.body.id}`);
+    const logs = await api.server.call('GET', `/v1/logs?email_id=${sent.body.id}`);
     assert.equal(logs.status, 200);
     assert.deepEqual(
       logs.body.data.map((e: { type: string; smtp_response: string | null }) => [
@@ -242,9 +230,9 @@ describe('sending and reading emails', () => {
   });
 
   test('a sending-only key cannot read emails; a logs:read key can', async () => {
-    const sender = await createKey(server, ['send']);
-    const reader = await createKey(server, ['logs:read']);
-    assert.equal((await server.call('GET', '/v1/emails', { key: sender.token })).status, 403);
-    assert.equal((await server.call('GET', '/v1/emails', { key: reader.token })).status, 200);
+    const sender = await createKey(api.server, ['send']);
+    const reader = await createKey(api.server, ['logs:read']);
+    assert.equal((await api.server.call('GET', '/v1/emails', { key: sender.token })).status, 403);
+    assert.equal((await api.server.call('GET', '/v1/emails', { key: reader.token })).status, 200);
   });
 });

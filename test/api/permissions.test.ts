@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import type { TestPostgres } from '../support/postgres.js';
-import {
-  type ApiServer,
-  createKey,
-  email,
-  startApiServer,
-  startMigratedPostgres,
-} from './api-harness.js';
+import { before, describe, test } from 'node:test';
+import { createKey, email, useApiTestbed } from './api-harness.js';
 
 const PERMISSIONS = [
   'send',
@@ -28,24 +21,17 @@ interface Endpoint {
 }
 
 describe('permission matrix: every endpoint × every permission', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
+  const api = useApiTestbed();
   let emailId: string;
   let templateId: string;
   let counter = 0;
 
   before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres, { RATE_LIMIT_REQUESTS: '10000' });
-    emailId = (await server.call('POST', '/v1/emails', { body: email() })).body.id;
-    const template = await server.call('POST', '/v1/templates', {
+    emailId = (await api.server.call('POST', '/v1/emails', { body: email() })).body.id;
+    const template = await api.server.call('POST', '/v1/templates', {
       body: { name: 'matrix', subject: 'Hi {{name}}', text: 'Hello {{name}}' },
     });
     templateId = template.body.id;
-  });
-  after(async () => {
-    await server?.close();
-    await postgres?.destroy();
   });
 
   const endpoints = (): Endpoint[] => [
@@ -116,7 +102,7 @@ describe('permission matrix: every endpoint × every permission', () => {
   ];
 
   test('the matrix covers every operation of /openapi.json, with the permission it documents', async () => {
-    const document = (await server.call('GET', '/openapi.json', { key: null })).body;
+    const document = (await api.server.call('GET', '/openapi.json', { key: null })).body;
     const documented = Object.entries(
       document.paths as Record<string, Record<string, { 'x-permission'?: string }>>,
     )
@@ -134,18 +120,18 @@ describe('permission matrix: every endpoint × every permission', () => {
 
   test('public endpoints answer without a key', async () => {
     for (const endpoint of endpoints().filter((e) => e.permission === null)) {
-      const response = await server.call(endpoint.method, endpoint.path, { key: null });
+      const response = await api.server.call(endpoint.method, endpoint.path, { key: null });
       assert.equal(response.status, 200, `${endpoint.method} ${endpoint.path}`);
     }
   });
 
   test('without a key, or with an unknown or revoked key: 401 in the error shape', async () => {
-    const revoked = await createKey(server, ['*']);
-    assert.equal((await server.call('DELETE', `/v1/api-keys/${revoked.id}`)).status, 200);
+    const revoked = await createKey(api.server, ['*']);
+    assert.equal((await api.server.call('DELETE', `/v1/api-keys/${revoked.id}`)).status, 200);
     for (const endpoint of endpoints().filter((e) => e.permission !== null)) {
       const request = endpoint.request();
       for (const key of [null, 'smx_not-a-real-key', revoked.token]) {
-        const response = await server.call(endpoint.method, request.path ?? endpoint.path, {
+        const response = await api.server.call(endpoint.method, request.path ?? endpoint.path, {
           key,
           body: request.body,
         });
@@ -158,10 +144,10 @@ describe('permission matrix: every endpoint × every permission', () => {
 
   for (const permission of PERMISSIONS) {
     test(`a key with only "${permission}" gets 403 exactly where it lacks the permission`, async () => {
-      const key = await createKey(server, [permission]);
+      const key = await createKey(api.server, [permission]);
       for (const endpoint of endpoints().filter((e) => e.permission !== null)) {
         const request = endpoint.request();
-        const response = await server.call(endpoint.method, request.path ?? endpoint.path, {
+        const response = await api.server.call(endpoint.method, request.path ?? endpoint.path, {
           key: key.token,
           body: request.body,
         });
@@ -180,7 +166,7 @@ describe('permission matrix: every endpoint × every permission', () => {
   }
 
   test('failed authentications are audited (visible to the bootstrap key)', async () => {
-    const audit = await server.call('GET', '/v1/audit?action=auth.failed&limit=100');
+    const audit = await api.server.call('GET', '/v1/audit?action=auth.failed&limit=100');
     assert.equal(audit.status, 200);
     assert.ok(audit.body.total > 0);
     const reasons = new Set(
@@ -191,8 +177,8 @@ describe('permission matrix: every endpoint × every permission', () => {
   });
 
   test('a key cannot grant a permission it does not hold', async () => {
-    const writer = await createKey(server, ['api-keys:write']);
-    const response = await server.call('POST', '/v1/api-keys', {
+    const writer = await createKey(api.server, ['api-keys:write']);
+    const response = await api.server.call('POST', '/v1/api-keys', {
       key: writer.token,
       body: { name: 'escalate', permissions: ['*'] },
     });

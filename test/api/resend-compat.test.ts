@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { TestPostgres } from '../support/postgres.js';
-import {
-  type ApiResponse,
-  type ApiServer,
-  BOOTSTRAP_KEY,
-  startApiServer,
-  startMigratedPostgres,
-} from './api-harness.js';
+import { describe, test } from 'node:test';
+import { type ApiResponse, BOOTSTRAP_KEY, useApiTestbed } from './api-harness.js';
 
 /**
  * The HTTP requests Resend's Node SDK (v6) makes, byte for byte in shape: a base URL of
@@ -17,17 +10,7 @@ import {
  * 2xx and `{ statusCode, name, message }` from an error.
  */
 describe('Resend SDK compatibility (the SDK’s requests against SelfMX)', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
-
-  before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres);
-  });
-  after(async () => {
-    await server?.close();
-    await postgres?.destroy();
-  });
+  const api = useApiTestbed({});
 
   const sdk = async (
     method: string,
@@ -35,7 +18,7 @@ describe('Resend SDK compatibility (the SDK’s requests against SelfMX)', () =>
     body?: unknown,
     extra: Record<string, string> = {},
   ) => {
-    const response = await fetch(`${server.url}/v1${path}`, {
+    const response = await fetch(`${api.server.url}/v1${path}`, {
       method,
       headers: {
         Authorization: `Bearer ${BOOTSTRAP_KEY}`,

@@ -1,31 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
-import type { TestPostgres } from '../support/postgres.js';
-import { type ApiServer, email, startApiServer, startMigratedPostgres } from './api-harness.js';
+import { describe, test } from 'node:test';
+import { email, useApiTestbed } from './api-harness.js';
 
 describe('templates: CRUD, syntax check when saved, rendering at send time', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
-  let db: pg.Client;
+  const api = useApiTestbed();
   let welcomeId: string;
-
-  before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres, { RATE_LIMIT_REQUESTS: '10000' });
-    db = await postgres.client('selfmx');
-  });
-  after(async () => {
-    await db?.end();
-    await server?.close();
-    await postgres?.destroy();
-  });
 
   const fromTemplate = (overrides: Record<string, unknown>) =>
     email({ subject: undefined, text: undefined, ...overrides });
 
   test('create, get and list', async () => {
-    const created = await server.call('POST', '/v1/templates', {
+    const created = await api.server.call('POST', '/v1/templates', {
       body: {
         name: 'welcome',
         subject: 'Welcome, {{name}} & co',
@@ -36,11 +21,11 @@ describe('templates: CRUD, syntax check when saved, rendering at send time', () 
     assert.equal(created.status, 201, created.text);
     welcomeId = created.body.id;
     assert.equal(created.body.object, 'template');
-    const read = await server.call('GET', `/v1/templates/${welcomeId}`);
+    const read = await api.server.call('GET', `/v1/templates/${welcomeId}`);
     assert.equal(read.body.subject, 'Welcome, {{name}} & co');
-    const list = await server.call('GET', '/v1/templates');
+    const list = await api.server.call('GET', '/v1/templates');
     assert.equal(list.body.total, 1);
-    const duplicate = await server.call('POST', '/v1/templates', {
+    const duplicate = await api.server.call('POST', '/v1/templates', {
       body: { name: 'welcome', subject: 'x', text: 'y' },
     });
     assert.equal(duplicate.status, 409);
@@ -48,14 +33,14 @@ describe('templates: CRUD, syntax check when saved, rendering at send time', () 
   });
 
   test('sending renders subject, html and text with template_data (html escaped, subject not)', async () => {
-    const sent = await server.call('POST', '/v1/emails', {
+    const sent = await api.server.call('POST', '/v1/emails', {
       body: fromTemplate({
         template_id: welcomeId,
         template_data: { name: 'Ana <ana@x>', vip: true },
       }),
     });
     assert.equal(sent.status, 200, sent.text);
-    const { rows } = await db.query(
+    const { rows } = await api.db.query(
       'SELECT subject, html, text, template_id, template_data FROM emails WHERE id = $1',
       [sent.body.id],
     );
@@ -69,15 +54,15 @@ describe('templates: CRUD, syntax check when saved, rendering at send time', () 
   });
 
   test('a template can be named instead of its id, and Resend’s template object works', async () => {
-    const byName = await server.call('POST', '/v1/emails', {
+    const byName = await api.server.call('POST', '/v1/emails', {
       body: fromTemplate({ template_id: 'welcome', template_data: { name: 'Bo' } }),
     });
     assert.equal(byName.status, 200, byName.text);
-    const resendForm = await server.call('POST', '/v1/emails', {
+    const resendForm = await api.server.call('POST', '/v1/emails', {
       body: fromTemplate({ template: { id: 'welcome', variables: { name: 'Cy' } } }),
     });
     assert.equal(resendForm.status, 200, resendForm.text);
-    const { rows } = await db.query(
+    const { rows } = await api.db.query(
       'SELECT subject FROM emails WHERE id = ANY($1) ORDER BY created_at',
       [[byName.body.id, resendForm.body.id]],
     );
@@ -88,21 +73,21 @@ describe('templates: CRUD, syntax check when saved, rendering at send time', () 
   });
 
   test('a subject given in the request wins over the template’s', async () => {
-    const sent = await server.call('POST', '/v1/emails', {
+    const sent = await api.server.call('POST', '/v1/emails', {
       body: fromTemplate({
         template_id: 'welcome',
         template_data: { name: 'D' },
         subject: 'Override',
       }),
     });
-    const { rows } = await db.query('SELECT subject, text FROM emails WHERE id = $1', [
+    const { rows } = await api.db.query('SELECT subject, text FROM emails WHERE id = $1', [
       sent.body.id,
     ]);
     assert.deepEqual(rows[0], { subject: 'Override', text: 'Hello D' });
   });
 
   test('template_data that puts a line break into the subject is refused (header injection)', async () => {
-    const sent = await server.call('POST', '/v1/emails', {
+    const sent = await api.server.call('POST', '/v1/emails', {
       body: fromTemplate({
         template_id: 'welcome',
         template_data: { name: 'x\r\nBcc: victim@evil.example' },
@@ -113,45 +98,45 @@ describe('templates: CRUD, syntax check when saved, rendering at send time', () 
   });
 
   test('update changes only the given fields and the next send uses the new version', async () => {
-    const patched = await server.call('PATCH', `/v1/templates/${welcomeId}`, {
+    const patched = await api.server.call('PATCH', `/v1/templates/${welcomeId}`, {
       body: { text: 'Hi again {{name}}' },
     });
     assert.equal(patched.status, 200, patched.text);
     assert.equal(patched.body.subject, 'Welcome, {{name}} & co');
-    const sent = await server.call('POST', '/v1/emails', {
+    const sent = await api.server.call('POST', '/v1/emails', {
       body: fromTemplate({ template_id: welcomeId, template_data: { name: 'E' } }),
     });
-    const { rows } = await db.query('SELECT text FROM emails WHERE id = $1', [sent.body.id]);
+    const { rows } = await api.db.query('SELECT text FROM emails WHERE id = $1', [sent.body.id]);
     assert.equal(rows[0].text, 'Hi again E');
-    const broken = await server.call('PUT', `/v1/templates/${welcomeId}`, {
+    const broken = await api.server.call('PUT', `/v1/templates/${welcomeId}`, {
       body: { html: '{{#each}}' },
     });
     assert.equal(broken.status, 422);
     assert.match(broken.body.message, /^html: Handlebars syntax error/);
-    const emptied = await server.call('PATCH', `/v1/templates/${welcomeId}`, {
+    const emptied = await api.server.call('PATCH', `/v1/templates/${welcomeId}`, {
       body: { html: null, text: null },
     });
     assert.equal(emptied.status, 422);
   });
 
   test('delete: the template is gone, sending with it is a 4xx, sent emails keep their content', async () => {
-    const deleted = await server.call('DELETE', `/v1/templates/${welcomeId}`);
+    const deleted = await api.server.call('DELETE', `/v1/templates/${welcomeId}`);
     assert.equal(deleted.status, 200);
-    assert.equal((await server.call('GET', `/v1/templates/${welcomeId}`)).status, 404);
-    assert.equal((await server.call('DELETE', `/v1/templates/${welcomeId}`)).status, 404);
-    const sent = await server.call('POST', '/v1/emails', {
+    assert.equal((await api.server.call('GET', `/v1/templates/${welcomeId}`)).status, 404);
+    assert.equal((await api.server.call('DELETE', `/v1/templates/${welcomeId}`)).status, 404);
+    const sent = await api.server.call('POST', '/v1/emails', {
       body: fromTemplate({ template_id: welcomeId }),
     });
     assert.equal(sent.status, 422);
     assert.match(sent.body.message, /^template_id: /);
-    const { rows } = await db.query(
+    const { rows } = await api.db.query(
       `SELECT count(*)::int AS n FROM emails WHERE subject LIKE 'Welcome, %'`,
     );
     assert.ok(rows[0].n >= 3);
   });
 
   test('every template change is audited', async () => {
-    const audit = await server.call('GET', '/v1/audit?target_type=template&limit=100');
+    const audit = await api.server.call('GET', '/v1/audit?target_type=template&limit=100');
     const actions = audit.body.data.map((entry: { action: string }) => entry.action).sort();
     assert.deepEqual(actions, ['template.created', 'template.deleted', 'template.updated']);
   });

@@ -1,47 +1,31 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
-import type { TestPostgres } from '../support/postgres.js';
-import {
-  type ApiServer,
-  email,
-  insertTenantWithKey,
-  startApiServer,
-  startMigratedPostgres,
-} from './api-harness.js';
+import { before, describe, test } from 'node:test';
+import { email, insertTenantWithKey, useApiTestbed } from './api-harness.js';
 
 describe('tenant isolation: every row read or written is scoped to the key’s tenant', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
-  let db: pg.Client;
+  const api = useApiTestbed();
   let other: { tenantId: string; token: string; keyId: string };
   const mine: Record<string, string> = {};
 
   before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres, { RATE_LIMIT_REQUESTS: '10000' });
-    db = await postgres.client('selfmx');
-    other = await insertTenantWithKey(db, 'other-tenant', ['*']);
+    other = await insertTenantWithKey(api.db, 'other-tenant', ['*']);
     mine.email = (
-      await server.call('POST', '/v1/emails', { body: email({ subject: 'mine' }) })
+      await api.server.call('POST', '/v1/emails', { body: email({ subject: 'mine' }) })
     ).body.id;
     mine.template = (
-      await server.call('POST', '/v1/templates', {
+      await api.server.call('POST', '/v1/templates', {
         body: { name: 'shared-name', subject: 'Mine', text: 'mine' },
       })
     ).body.id;
     mine.key = (
-      await server.call('POST', '/v1/api-keys', { body: { name: 'mine', permissions: ['send'] } })
+      await api.server.call('POST', '/v1/api-keys', {
+        body: { name: 'mine', permissions: ['send'] },
+      })
     ).body.id;
-  });
-  after(async () => {
-    await db?.end();
-    await server?.close();
-    await postgres?.destroy();
   });
 
   const asOther = (method: string, path: string, body?: unknown) =>
-    server.call(method, path, { key: other.token, body });
+    api.server.call(method, path, { key: other.token, body });
 
   test('the other tenant cannot read, change or delete my rows (404, as if they did not exist)', async () => {
     const attempts: [string, string, unknown?][] = [
@@ -57,9 +41,9 @@ describe('tenant isolation: every row read or written is scoped to the key’s t
       const response = await asOther(method, path, body);
       assert.equal(response.status, 404, `${method} ${path}: ${response.text}`);
     }
-    const template = await server.call('GET', `/v1/templates/${mine.template}`);
+    const template = await api.server.call('GET', `/v1/templates/${mine.template}`);
     assert.equal(template.body.text, 'mine');
-    const key = await db.query('SELECT revoked_at FROM api_keys WHERE id = $1', [mine.key]);
+    const key = await api.db.query('SELECT revoked_at FROM api_keys WHERE id = $1', [mine.key]);
     assert.equal(key.rows[0].revoked_at, null);
   });
 
@@ -106,12 +90,12 @@ describe('tenant isolation: every row read or written is scoped to the key’s t
   test('what the other tenant writes belongs to it', async () => {
     const sent = await asOther('POST', '/v1/emails', email({ subject: 'theirs' }));
     assert.equal(sent.status, 200);
-    const row = await db.query('SELECT tenant_id, api_key_id FROM emails WHERE id = $1', [
+    const row = await api.db.query('SELECT tenant_id, api_key_id FROM emails WHERE id = $1', [
       sent.body.id,
     ]);
     assert.deepEqual(row.rows[0], { tenant_id: other.tenantId, api_key_id: other.keyId });
-    assert.equal((await server.call('GET', `/v1/emails/${sent.body.id}`)).status, 404);
-    const mineList = await server.call('GET', '/v1/emails');
+    assert.equal((await api.server.call('GET', `/v1/emails/${sent.body.id}`)).status, 404);
+    const mineList = await api.server.call('GET', '/v1/emails');
     assert.ok(mineList.body.data.every((e: { subject: string }) => e.subject !== 'theirs'));
   });
 });
