@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
+import { PERMISSIONS } from '../../app/src/auth/permissions.js';
 import { createKey, email, useApiTestbed } from './api-harness.js';
-
-const PERMISSIONS = [
-  'send',
-  'templates:read',
-  'templates:write',
-  'api-keys:read',
-  'api-keys:write',
-  'logs:read',
-  '*',
-];
 
 interface Endpoint {
   method: string;
