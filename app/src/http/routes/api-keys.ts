@@ -9,11 +9,11 @@ import {
 } from '../../auth/api-key-repository.js';
 import { generateApiKey } from '../../auth/api-key-secret.js';
 import { canGrant, PERMISSIONS, type Permission } from '../../auth/permissions.js';
-import { CONTROL_CHARACTERS } from '../../emails/email-address.js';
 import { ApiError, notFound } from '../api-error.js';
 import { auditContext, callerOf } from '../caller.js';
 import { type RouteSpec, route } from '../route-spec.js';
 import {
+  displayName,
   idParams,
   listBody,
   listSchema,
@@ -32,20 +32,12 @@ const RESEND_PERMISSIONS: Record<string, Permission[]> = {
 
 const createKeySchema = z
   .strictObject({
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .refine((value) => !CONTROL_CHARACTERS.test(value), {
-        message: 'must not contain control characters',
-      }),
+    name: displayName,
     permissions: z.array(z.enum(PERMISSIONS)).min(1).max(PERMISSIONS.length).optional(),
     permission: z
       .enum(['full_access', 'sending_access'])
       .optional()
       .meta({ description: "Resend's form" }),
-    /** Resend's domain restriction; SelfMX keys are not bound to domains. */
   })
   .refine((body) => !(body.permissions && body.permission), {
     path: ['permission'],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTROL_CHARACTERS } from '../../emails/email-address.js';
 
 /** Resend's error body. */
 export const errorBodySchema = z.object({
@@ -6,6 +7,16 @@ export const errorBodySchema = z.object({
   name: z.string(),
   message: z.string(),
 });
+
+/** A name people give a key or a template: 1 to 200 characters after trimming, one line. */
+export const displayName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((value) => !CONTROL_CHARACTERS.test(value), {
+    message: 'must not contain control characters',
+  });
 
 export const idParams = (what: string) =>
   z.strictObject({ id: z.uuid({ message: `must be a UUID (the ${what}'s id)` }) });

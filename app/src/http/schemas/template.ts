@@ -3,7 +3,7 @@ import { CONTROL_CHARACTERS } from '../../emails/email-address.js';
 import { EMAIL_LIMITS } from '../../emails/limits.js';
 import { templateSyntaxError } from '../../templates/template-engine.js';
 import type { TemplateRow } from '../../templates/template-repository.js';
-import { timestamp } from './common.js';
+import { displayName, timestamp } from './common.js';
 
 /** Handlebars source that must compile; a syntax error is reported on the field. */
 const handlebarsSource = (max: number) =>
@@ -15,20 +15,12 @@ const handlebarsSource = (max: number) =>
       if (error) ctx.addIssue({ code: 'custom', message: error });
     });
 
-const name = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .refine((value) => !CONTROL_CHARACTERS.test(value), {
-    message: 'must not contain control characters',
-  })
-  .refine(
-    (value) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value),
-    {
-      message: 'must not look like a UUID (template_id accepts an id or a name)',
-    },
-  );
+const name = displayName.refine(
+  (value) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value),
+  {
+    message: 'must not look like a UUID (template_id accepts an id or a name)',
+  },
+);
 
 const subject = handlebarsSource(EMAIL_LIMITS.subjectChars)
   .min(1)
