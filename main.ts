@@ -1,9 +1,11 @@
 import { App } from 'cdktf';
 import { AwsStack } from './stacks/aws-stack.js';
+import { loadLocalConfig } from './stacks/config/local-config.js';
 import { LocalStack } from './stacks/local-stack.js';
 
-// `npm run synth` (and `cdktf synth`) writes cdktf.out/stacks/<stack>/cdk.tf.json.
+// `npm run synth` (and `cdktf synth`) writes cdktf.out/stacks/<stack>/cdk.tf.json. The only place
+// the stacks' settings are read from the environment (the SELFMX_* variables).
 const app = new App();
-new LocalStack(app, 'selfmx-local');
-new AwsStack(app, 'selfmx-aws');
+new LocalStack(app, 'selfmx-local', { config: loadLocalConfig(process.env) });
+new AwsStack(app, 'selfmx-aws', { env: process.env });
 app.synth();

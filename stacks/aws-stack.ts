@@ -35,8 +35,8 @@ export const RDS_CA_BUNDLE_PATH = '/app/certs/rds-global-bundle.pem';
 const SES_SMTP_PORT = 587;
 
 export interface AwsStackProps {
-  /** The SELFMX_* variables. @default process.env */
-  readonly env?: Env;
+  /** The SELFMX_* variables (main.ts passes process.env). */
+  readonly env: Env;
 }
 
 /**
@@ -47,9 +47,9 @@ export interface AwsStackProps {
 export class AwsStack extends TerraformStack {
   readonly config: AwsConfig;
 
-  constructor(scope: Construct, id: string, props: AwsStackProps = {}) {
+  constructor(scope: Construct, id: string, props: AwsStackProps) {
     super(scope, id);
-    const config = loadAwsConfig(props.env ?? process.env);
+    const config = loadAwsConfig(props.env);
     this.config = config;
     const prefix = `selfmx-${config.env}`;
     const protect = !config.ephemeral;

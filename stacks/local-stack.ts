@@ -3,7 +3,7 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { MIN_API_KEY_LENGTH } from './config/deployment-config.js';
-import { type LocalConfig, loadLocalConfig } from './config/local-config.js';
+import type { LocalConfig } from './config/local-config.js';
 import {
   migrationEnvironment,
   type SmtpEnvironmentProps,
@@ -20,8 +20,8 @@ import { releaseHash } from './constructs/release-hash.js';
 import { SecretInput } from './constructs/secret-input.js';
 
 export interface LocalStackProps {
-  /** @default loadLocalConfig(process.env): the SELFMX_* variables */
-  readonly config?: LocalConfig;
+  /** The deployment's settings: loadLocalConfig(<the SELFMX_* variables>), as main.ts does. */
+  readonly config: LocalConfig;
   /** @default the hash of the repository's release inputs */
   readonly releaseHash?: string;
 }
@@ -37,9 +37,9 @@ export const REQUIRED_TERRAFORM_VERSION = '>= 1.5.0';
 export class LocalStack extends TerraformStack {
   readonly config: LocalConfig;
 
-  constructor(scope: Construct, id: string, props: LocalStackProps = {}) {
+  constructor(scope: Construct, id: string, props: LocalStackProps) {
     super(scope, id);
-    const config = props.config ?? loadLocalConfig(process.env);
+    const config = props.config;
     this.config = config;
     const env = config.env;
 

@@ -175,19 +175,13 @@ describe('selfmx-local deployment config', () => {
     }
   });
 
-  it('fails the synth with a message naming the variable', async () => {
-    const script = [
-      "import { App } from 'cdktf';",
-      "import { LocalStack } from './stacks/local-stack.js';",
-      "new LocalStack(new App({ outdir: process.argv[1] }), 'selfmx-local');",
-    ].join('\n');
+  it('fails the synth (main.ts, as `npm run synth` runs it) with a message naming the variable', async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'selfmx-refused-'));
     try {
-      const run = promisify(execFile)(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', script, outdir],
-        { cwd: REPOSITORY_ROOT, env: { ...process.env, SELFMX_DB_POOL_SIZE: '0' } },
-      );
+      const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'main.ts'], {
+        cwd: REPOSITORY_ROOT,
+        env: { ...process.env, CDKTF_OUTDIR: outdir, SELFMX_DB_POOL_SIZE: '0' },
+      });
       await assert.rejects(run, (error: { code: number; stderr: string }) => {
         assert.notEqual(error.code, 0);
         assert.match(error.stderr, /SELFMX_DB_POOL_SIZE: must be between 1 and 1000 \(got 0\)/);
