@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from './dev/embedded-postgres.js';
+import { freePort } from './dev/free-port.js';
 import { startMailCatcher } from './dev/mail-catcher.js';
 
 /**
@@ -34,17 +34,6 @@ async function credentials(): Promise<DevCredentials> {
     await writeFile(file, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600 });
     return created;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function main(): Promise<number> {

@@ -1,9 +1,11 @@
 import { chmod, chown, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresOsUser, startEmbeddedPostgres } from '../../app/src/dev/embedded-postgres.js';
+import { freePort } from '../../app/src/dev/free-port.js';
+
+export { freePort };
 
 /** TLS material for the server: PEM files that the test made (see tls.ts). */
 export interface ServerTls {
@@ -40,18 +42,6 @@ export interface TestPostgres {
   start(): Promise<void>;
   /** Stops the server and deletes its data. */
   destroy(): Promise<void>;
-}
-
-/** A free TCP port on the loopback interface. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /**
