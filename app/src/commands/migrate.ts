@@ -1,16 +1,13 @@
 import { loadMigrateConfig } from '../config/app-config.js';
-import type { DatabaseSettings } from '../db/database-settings.js';
-import { explainDatabaseError } from '../db/explain-error.js';
 import { createLogger } from '../logger.js';
 import {
-  MigrationFailedError,
-  MigrationFilesError,
   MigrationIntegrityError,
   type MigrationState,
   migrateDown,
   migrateUp,
   migrationStatus,
 } from '../migrate/index.js';
+import { describeCommandError } from './command-error.js';
 
 const USAGE = 'usage: selfmx migrate [up | down [N] | status]   (N: how many to revert, default 1)';
 
@@ -42,7 +39,7 @@ export async function run(args: string[]): Promise<number> {
     if (action.kind === 'status') return printStatus(await migrationStatus(config.database));
     return 0;
   } catch (error) {
-    const message = describe(error, config.database);
+    const message = describeCommandError(error, config.database);
     logger.error({ event: 'migrate_failed' }, message);
     console.error(`selfmx migrate: ${message}`);
     return 1;
@@ -65,18 +62,6 @@ export function parseArgs(args: readonly string[]): Action | string {
     return { kind: 'down', count: Number(count) };
   }
   return `unknown subcommand "${subcommand}"`;
-}
-
-/** Our own errors explain themselves; anything else is a database problem to explain. */
-function describe(error: unknown, settings: DatabaseSettings): string {
-  if (
-    error instanceof MigrationIntegrityError ||
-    error instanceof MigrationFilesError ||
-    error instanceof MigrationFailedError
-  ) {
-    return error.message;
-  }
-  return explainDatabaseError(error, settings);
 }
 
 const CHECK_LABELS = {

@@ -12,8 +12,8 @@ import { prepareSchema } from '../migrate/index.js';
 import { type QueueWorkers, startQueueWorkers } from '../queue/workers.js';
 import { smtpHealth } from '../smtp/smtp-health.js';
 import { verifySmtp } from '../smtp/verify.js';
+import { describeCommandError } from './command-error.js';
 import { watchShutdownSignals } from './shutdown-signals.js';
-import { describeStartupError } from './startup-error.js';
 
 const USAGE = 'usage: selfmx serve   (HTTP API and queue workers; configured by the environment)';
 // Orchestrators wait 10 s (Docker) or longer before SIGKILL; finish well inside that.
@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
   } catch (error) {
     await pool.end();
     if (error instanceof ConfigError) throw error;
-    const message = describeStartupError(error, config.database);
+    const message = describeCommandError(error, config.database);
     logger.error({ event: 'serve_start_failed' }, message);
     console.error(`selfmx serve: ${message}`);
     return 1;

@@ -4,8 +4,8 @@ import { createPool } from '../db/pool.js';
 import { createLogger } from '../logger.js';
 import { prepareSchema } from '../migrate/index.js';
 import { startQueueWorkers } from '../queue/workers.js';
+import { describeCommandError } from './command-error.js';
 import { watchShutdownSignals } from './shutdown-signals.js';
-import { describeStartupError } from './startup-error.js';
 
 const USAGE =
   'usage: selfmx worker   (queue workers only, no HTTP API; configured by DATABASE_URL, DB_*, QUEUE_*, SMTP_*)';
@@ -45,7 +45,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     await prepareSchema(config.database, pool, logger);
   } catch (error) {
-    const message = describeStartupError(error, config.database);
+    const message = describeCommandError(error, config.database);
     logger.error({ event: 'worker_start_failed' }, message);
     console.error(`selfmx worker: ${message}`);
     await pool.end();

@@ -13,8 +13,11 @@ const MIGRATION_ERRORS = [
   PendingMigrationsError,
 ];
 
-/** Why serve or worker could not start: migration problems explain themselves; anything else is about reaching the database. */
-export function describeStartupError(
+/**
+ * Why a command (serve or worker starting, a migrate run) failed: migration problems explain
+ * themselves; anything else is about reaching the database.
+ */
+export function describeCommandError(
   error: unknown,
   settings: Parameters<typeof explainDatabaseError>[1],
 ): string {
