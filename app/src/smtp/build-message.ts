@@ -1,28 +1,11 @@
 import type { SendMailOptions } from 'nodemailer';
+import { RESERVED_HEADERS } from '../emails/reserved-headers.js';
 import type { QueuedEmail } from '../queue/queued-email.js';
 
 /** The message cannot be built from the row; retrying would not help. */
 export class InvalidMessageError extends Error {
   override readonly name = 'InvalidMessageError';
 }
-
-/**
- * Headers nodemailer writes itself from the row; a custom header must not replace them (the
- * Message-ID in particular is what makes a redelivery recognisable as a duplicate).
- */
-const RESERVED_HEADERS = new Set([
-  'from',
-  'to',
-  'cc',
-  'bcc',
-  'reply-to',
-  'subject',
-  'message-id',
-  'date',
-  'mime-version',
-  'content-type',
-  'content-transfer-encoding',
-]);
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: CR, LF and NUL are what header injection uses.
 const LINE_BREAKS = /[\r\n\u0000]/;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CONTROL_CHARACTERS, formatMailbox, parseMailbox } from '../../emails/email-address.js';
 import { EMAIL_LIMITS as LIMITS } from '../../emails/limits.js';
+import { RESERVED_HEADERS } from '../../emails/reserved-headers.js';
 
 /**
  * The body of POST /v1/emails and /v1/send: Resend's send-email request (snake_case, as the
@@ -31,23 +32,6 @@ const singleLine = (max: number) =>
     .refine((value) => !CONTROL_CHARACTERS.test(value), {
       message: 'must not contain control characters such as CR or LF',
     });
-
-// Headers SelfMX sets itself from the request's fields or the delivery (Message-ID, Date).
-const RESERVED_HEADERS = new Set([
-  'from',
-  'to',
-  'cc',
-  'bcc',
-  'subject',
-  'reply-to',
-  'sender',
-  'message-id',
-  'date',
-  'mime-version',
-  'content-type',
-  'content-transfer-encoding',
-  'return-path',
-]);
 
 const headers = z
   .record(
