@@ -31,7 +31,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { AwsStack, RDS_CA_BUNDLE_PATH } from '../../stacks/aws-stack.js';
 import { type AppProcess, startApp } from '../support/app-process.js';
-import { type BundleCopy, buildBundleCopy } from '../support/bundle.js';
+import { type BundleCopy, sharedBundleCopy } from '../support/bundle.js';
 import { imageEntrypoint, runToExit } from '../support/container-process.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import {
@@ -125,7 +125,7 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
     runToExit([...imageEntrypoint(bundle.bundle), ...container(name).command], env);
 
   before(async () => {
-    bundle = await buildBundleCopy();
+    bundle = await sharedBundleCopy();
     // A production deployment with an authenticated SMTP relay (so SMTP_PASS is a secret too).
     const synthesized = synthesizeToDirectory('selfmx-aws', (cdkApp) => {
       new AwsStack(cdkApp, 'selfmx-aws', {
@@ -160,7 +160,6 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
     await app?.stop();
     await server?.destroy();
     await ca?.cleanup();
-    await bundle?.remove();
   });
 
   it('the migrate task applies the schema over verify-full, with the password from the RDS secret', async () => {
@@ -205,7 +204,7 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
     const env = processEnv(container('serve'));
     assert.equal(env.DB_AUTO_MIGRATE, 'false');
     assert.equal(env.SMTP_PASS, values['var.smtp_pass']);
-    app = await startApp({ env, command: container('serve').command, bundle: bundle.bundle });
+    app = await startApp({ env, command: container('serve').command });
     const health = await fetch(`${app.url}/health`);
     assert.equal(health.status, 200);
     const emails = await fetch(`${app.url}/v1/emails`, {

@@ -38,7 +38,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadLocalConfig } from '../../stacks/config/local-config.js';
 import { REPOSITORY_ROOT } from '../../stacks/constructs/release-hash.js';
 import { LocalStack } from '../../stacks/local-stack.js';
-import { type BundleCopy, buildBundleCopy } from '../support/bundle.js';
+import { type BundleCopy, sharedBundleCopy } from '../support/bundle.js';
 import { imageEntrypoint, runToExit } from '../support/container-process.js';
 import { freePort, startPostgres, type TestPostgres } from '../support/postgres.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -126,7 +126,7 @@ describe('selfmx-local, run as processes against PostgreSQL 15', () => {
   };
 
   before(async () => {
-    bundle = await buildBundleCopy();
+    bundle = await sharedBundleCopy();
     // `npm run synth`, for the local stack, with no SELFMX_* variables: the default deployment.
     const synthesized = synthesizeToDirectory('selfmx-local', (cdkApp) => {
       new LocalStack(cdkApp, 'selfmx-local', { config: loadLocalConfig({}) });
@@ -158,7 +158,6 @@ describe('selfmx-local, run as processes against PostgreSQL 15', () => {
     }
     await sink?.stop();
     await server?.destroy();
-    await bundle?.remove();
   });
 
   it('orders the containers postgres -> migration job -> app', () => {

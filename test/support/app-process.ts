@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { BUNDLE } from './bundle.js';
+import { sharedBundleCopy } from './bundle.js';
 import { freePort } from './postgres.js';
 
 export interface AppProcess {
@@ -23,7 +22,7 @@ export interface StartAppOptions {
   env: Record<string, string>;
   /** @default 'serve' */
   command?: string[];
-  /** The selfmx.js to run, e.g. a private copy from buildBundleCopy(). @default app/dist/selfmx.js */
+  /** The selfmx.js to run. @default this process's sharedBundleCopy() (built if stale) */
   bundle?: string;
   /** Wait for GET /health to answer 200. @default true */
   waitForHealth?: boolean;
@@ -32,12 +31,12 @@ export interface StartAppOptions {
 }
 
 /**
- * Spawns the BUILT bundle, `node app/dist/selfmx.js serve`, as a real process on a free port
- * with an explicit environment, waits until /health answers 200 and keeps its logs.
+ * Spawns the BUILT bundle, `node selfmx.js serve` (a private copy of app/dist, rebuilt first when
+ * older than the sources), as a real process on a free port with an explicit environment, waits
+ * until /health answers 200 and keeps its logs.
  */
 export async function startApp(options: StartAppOptions): Promise<AppProcess> {
-  const bundle = options.bundle ?? BUNDLE;
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+  const bundle = options.bundle ?? (await sharedBundleCopy()).bundle;
   const port = Number(options.env.PORT ?? (await freePort()));
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { cp, mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ const dist = join(root, 'app/dist');
 const run = promisify(execFile);
 
 /** The bundle `npm run build` writes (what the Dockerfile copies to /app/selfmx.js). */
-export const BUNDLE = join(dist, 'selfmx.js');
+const BUNDLE = join(dist, 'selfmx.js');
 
 /** A private copy of app/dist; `selfmx.js` and `migrations/` are in `dir`. */
 export interface BundleCopy {
@@ -27,16 +28,31 @@ export interface BundleCopy {
  * migrations/ beside it); tests may change its migrations/ without touching the repository.
  */
 export async function buildBundleCopy(): Promise<BundleCopy> {
+  const dir = await mkdtemp(join(tmpdir(), 'selfmx-bundle-'));
+  // Copied under the lock too: a build (which empties app/dist first) must not run meanwhile.
   await withFileLock(join(tmpdir(), 'selfmx-build.lock'), async () => {
     if (await isStale()) await run('npm', ['run', 'build'], { cwd: root, maxBuffer: 1 << 24 });
+    await cp(dist, dir, { recursive: true });
   });
-  const dir = await mkdtemp(join(tmpdir(), 'selfmx-bundle-'));
-  await cp(dist, dir, { recursive: true });
   return {
     dir,
     bundle: join(dir, 'selfmx.js'),
     remove: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+let shared: Promise<BundleCopy> | undefined;
+
+/**
+ * One buildBundleCopy() for the whole test process (what startApp runs by default), removed
+ * when the process exits.
+ */
+export function sharedBundleCopy(): Promise<BundleCopy> {
+  shared ??= buildBundleCopy().then((copy) => {
+    process.once('exit', () => rmSync(copy.dir, { recursive: true, force: true }));
+    return copy;
+  });
+  return shared;
 }
 
 async function isStale(): Promise<boolean> {
