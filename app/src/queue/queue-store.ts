@@ -147,7 +147,10 @@ export async function reclaimExpiredLeases(
   return { requeued: rows.length - failed, failed };
 }
 
-/** Emails waiting in the queue (due or backing off); for /health and selfmx_emails_queued. */
+/**
+ * Emails waiting in the queue (due or backing off), for selfmx_emails_queued. /health counts
+ * its own, capped (routes/health.ts).
+ */
 export async function countQueuedEmails(db: Queryable): Promise<number> {
   const { rows } = await db.query<{ count: string }>(
     `SELECT count(*) AS count FROM emails WHERE status = 'queued'`,
