@@ -3,7 +3,10 @@ import type { LogConfig } from './config/app-config.js';
 
 export type { Logger };
 
-/** Keys whose values are secrets wherever they appear in a log object. */
+/**
+ * Keys whose values are secrets, at the top of a log object or one level down. pino's redact
+ * paths reach no deeper, so never log an object that holds a secret further down.
+ */
 const REDACTED_PATHS = [
   'password',
   '*.password',
