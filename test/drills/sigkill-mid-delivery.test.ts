@@ -30,7 +30,7 @@ describe('drill: SIGKILL mid-delivery', { timeout: 180_000 }, () => {
     await env?.close();
   });
 
-  it('loses nothing, and duplicates stay within the batches in flight', async () => {
+  it('loses nothing, and duplicates stay within the batches in flight', async (t) => {
     // Accept the backlog with no workers, so the delivery below starts from a known queue.
     const intake = await env.startApp({ QUEUE_WORKERS: '0' });
     const accepted = await sendAccepted(intake, env.apiKey, EMAILS);
@@ -42,6 +42,14 @@ describe('drill: SIGKILL mid-delivery', { timeout: 180_000 }, () => {
     await env.sink.waitForMessages(30, 60_000);
     doomed.child.kill('SIGKILL');
     await doomed.exited;
+    // A statement the dead process had already sent may still commit: count once its
+    // connections are gone.
+    await eventually('the killed process to leave PostgreSQL', async () => {
+      const { rows } = await env.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'selfmx%'`,
+      );
+      return rows[0]?.n === 0;
+    });
     const deliveredBeforeKill = env.sink.messages.length;
 
     const { rows } = await env.query<{ n: number }>(
@@ -91,8 +99,8 @@ describe('drill: SIGKILL mid-delivery', { timeout: 180_000 }, () => {
         WHERE type = 'deferred' AND detail LIKE '%lease%expired%'`,
     );
     assert.equal(reclaimed.rows[0]?.n, inFlight);
-    console.log(
-      `# SIGKILL drill: ${EMAILS} accepted, ${deliveredBeforeKill} delivered before the kill, ` +
+    t.diagnostic(
+      `SIGKILL drill: ${EMAILS} accepted, ${deliveredBeforeKill} delivered before the kill, ` +
         `${inFlight} in flight, ${duplicates} duplicates after restart`,
     );
   });
