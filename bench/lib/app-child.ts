@@ -19,6 +19,12 @@ export interface AppChild {
   stop(graceMs?: number): Promise<number | string>;
 }
 
+// The logs stay readable after the app exits (for error messages) and go when the bench does.
+const logDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of logDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** BENCH_PROFILE=<dir>: every app process writes a V8 CPU profile there when it exits. */
 const PROFILE_FLAGS = process.env.BENCH_PROFILE
   ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
@@ -31,6 +37,7 @@ const PROFILE_FLAGS = process.env.BENCH_PROFILE
  */
 export function spawnApp(args: string[], env: Record<string, string>): AppChild {
   const logDir = mkdtempSync(join(tmpdir(), 'selfmx-bench-app-'));
+  logDirs.add(logDir);
   const logFile = join(logDir, 'app.log');
   const fd = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...PROFILE_FLAGS, BUNDLE, ...args], {
@@ -40,9 +47,6 @@ export function spawnApp(args: string[], env: Record<string, string>): AppChild 
   closeSync(fd);
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   if (child.pid === undefined) throw new Error(`could not spawn ${BUNDLE}`);
-  void exited.finally(() =>
-    setTimeout(() => rmSync(logDir, { recursive: true, force: true }), 5000).unref(),
-  );
 
   return {
     pid: child.pid,
