@@ -3,9 +3,9 @@ import { baselineTenant, insertOneEmail } from '../lib/baseline-insert.js';
 import { type ClosedLoopResult, runClosedLoop } from '../lib/closed-loop.js';
 import { startCpuMeter } from '../lib/cpu-meter.js';
 import type { BenchEnvironment, RunningService } from '../lib/environment.js';
-import { HttpJsonClient } from '../lib/http-client.js';
 import { readProcessCpuMs } from '../lib/proc-cpu.js';
 import { RssSampler } from '../lib/proc-memory.js';
+import { RawHttpConnection } from '../lib/raw-http-client.js';
 import { sampleEmailBody } from '../lib/sample-email.js';
 import { ratio, round } from '../lib/stats.js';
 
@@ -55,18 +55,27 @@ export async function measureIngest(
   options: IngestOptions,
 ): Promise<IngestResult> {
   const tenantId = await baselineTenant(env.pool);
-  const maxConcurrency = Math.max(...options.concurrencies);
-  const client = new HttpJsonClient(
-    service.baseUrl,
-    { authorization: `Bearer ${env.apiKey}` },
-    maxConcurrency,
-  );
+  const { hostname, port } = new URL(service.baseUrl);
+  // Idle keep-alive connections; each in-flight request holds one, so at most `concurrency` open.
+  const idle: RawHttpConnection[] = [];
+  const connections: RawHttpConnection[] = [];
   let index = 0;
   const postEmail = async () => {
     index += 1;
-    const response = await client.post('/v1/emails', sampleEmailBody(index));
-    if (response.status < 200 || response.status > 299) {
-      throw new Error(`HTTP ${response.status}: ${response.body.slice(0, 200)}`);
+    let connection = idle.pop();
+    if (!connection) {
+      connection = new RawHttpConnection(hostname, Number(port), {
+        authorization: `Bearer ${env.apiKey}`,
+      });
+      connections.push(connection);
+    }
+    try {
+      const response = await connection.post('/v1/emails', sampleEmailBody(index));
+      if (response.status < 200 || response.status > 299) {
+        throw new Error(`HTTP ${response.status}: ${response.body.slice(0, 200)}`);
+      }
+    } finally {
+      idle.push(connection);
     }
   };
   const insert = insertOneEmail(env.pool, tenantId);
@@ -125,7 +134,7 @@ export async function measureIngest(
       }
     }
   } finally {
-    client.close();
+    for (const connection of connections) connection.close();
   }
   const memory = sampler.stop();
   return {
