@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import type { Env } from '../app/src/config/env-reader.js';
 import { ProductionGuardrails } from './aspects/production-guardrails.js';
 import { type AwsConfig, loadAwsConfig } from './config/aws-config.js';
+import { MIN_API_KEY_LENGTH } from './config/deployment-config.js';
 import {
   APP_CONTAINER_PORT,
   databaseUrl,
@@ -114,7 +115,7 @@ export class AwsStack extends TerraformStack {
       source: config.apiKey,
       variableName: 'api_key',
       description: 'The bootstrap admin API key (API_KEY); set TF_VAR_api_key',
-      minLength: 32,
+      minLength: MIN_API_KEY_LENGTH,
     });
     const smtpPass =
       config.smtp?.pass === 'variable'
