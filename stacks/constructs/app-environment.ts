@@ -14,6 +14,9 @@ export const SECRET_VARIABLES = ['DATABASE_URL', 'API_KEY', 'SMTP_PASS'] as cons
 /** The port the app listens on inside its container (PORT). */
 export const APP_CONTAINER_PORT = 8080;
 
+/** PostgreSQL's port, in the local container and on RDS. */
+export const POSTGRES_PORT = 5432;
+
 export interface DatabaseUrlParts {
   readonly user: string;
   /**
@@ -22,7 +25,7 @@ export interface DatabaseUrlParts {
    */
   readonly password?: string;
   readonly host: string;
-  /** @default 5432 */
+  /** @default POSTGRES_PORT (5432) */
   readonly port?: number;
   readonly database: string;
   /** Query options such as `{ sslmode: 'verify-full', sslrootcert: '/app/certs/ca.pem' }`. */
@@ -35,7 +38,7 @@ export function databaseUrl(parts: DatabaseUrlParts): string {
     .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
     .join('&');
   const password = parts.password === undefined ? '' : `:${urlComponent(parts.password)}`;
-  return `postgres://${urlComponent(parts.user)}${password}@${parts.host}:${parts.port ?? 5432}/${urlComponent(parts.database)}${query ? `?${query}` : ''}`;
+  return `postgres://${urlComponent(parts.user)}${password}@${parts.host}:${parts.port ?? POSTGRES_PORT}/${urlComponent(parts.database)}${query ? `?${query}` : ''}`;
 }
 
 /** Percent-encodes a URL component now, or at apply time when it is a Terraform token. */

@@ -4,7 +4,7 @@ import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group/index.js'
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { Construct } from 'constructs';
-import { POSTGRES_PORT } from './security-groups.js';
+import { POSTGRES_PORT } from '../app-environment.js';
 
 export interface DatabaseProps {
   readonly prefix: string;

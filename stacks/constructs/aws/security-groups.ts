@@ -2,19 +2,18 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { Construct } from 'constructs';
+import { APP_CONTAINER_PORT, POSTGRES_PORT } from '../app-environment.js';
 
 export interface SecurityGroupsProps {
   readonly prefix: string;
   readonly vpcId: string;
-  /** The port the app listens on. @default 8080 */
+  /** The port the app listens on. @default APP_CONTAINER_PORT (8080) */
   readonly appPort?: number;
   /** Open 443 on the load balancer (only with a certificate). */
   readonly https: boolean;
   /** The SMTP relay's port: the only other way out of the app tasks. */
   readonly smtpPort: number;
 }
-
-export const POSTGRES_PORT = 5432;
 
 /**
  * Who may talk to whom: the internet reaches only the load balancer (80, and 443 with TLS);
@@ -29,7 +28,7 @@ export class SecurityGroups extends Construct {
 
   constructor(scope: Construct, id: string, props: SecurityGroupsProps) {
     super(scope, id);
-    const appPort = props.appPort ?? 8080;
+    const appPort = props.appPort ?? APP_CONTAINER_PORT;
     const group = (name: string, description: string) =>
       new SecurityGroup(this, name, {
         name: `${props.prefix}-${name}`,

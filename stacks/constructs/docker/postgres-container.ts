@@ -3,7 +3,7 @@ import { Image } from '@cdktf/provider-docker/lib/image/index.js';
 import { Volume } from '@cdktf/provider-docker/lib/volume/index.js';
 import { Password } from '@cdktf/provider-random/lib/password/index.js';
 import { Construct } from 'constructs';
-import { databaseUrl } from '../app-environment.js';
+import { databaseUrl, POSTGRES_PORT } from '../app-environment.js';
 import type { PrivateNetwork } from './private-network.js';
 import { dockerLabels, dockerResourceName, logicalId } from './resource-name.js';
 
@@ -28,7 +28,6 @@ export interface PostgresContainerProps {
 
 /** The seed's docker-compose healthcheck: pg_isready every 5 s, 5 s timeout, 5 retries. */
 export const POSTGRES_HEALTHCHECK = { interval: '5s', timeout: '5s', retries: 5 } as const;
-export const POSTGRES_PORT = 5432;
 const DATA_DIRECTORY = '/var/lib/postgresql/data';
 
 /**
