@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import type pg from 'pg';
+import { generateApiKey } from '../../app/src/auth/api-key-secret.js';
 import { ensureBootstrapKey } from '../../app/src/auth/bootstrap-key.js';
 import { loadServiceConfig, type ServiceConfig } from '../../app/src/config/app-config.js';
 import { createPool } from '../../app/src/db/pool.js';
@@ -187,12 +187,11 @@ export async function insertTenantWithKey(
     [tenantName],
   );
   const tenantId = tenant.rows[0]?.id as string;
-  const token = `smx_${randomBytes(32).toString('base64url')}`;
-  const hash = createHash('sha256').update(token).digest();
+  const { key: token, prefix, hash } = generateApiKey();
   const key = await db.query<{ id: string }>(
     `INSERT INTO api_keys (tenant_id, name, prefix, key_hash, permissions)
      VALUES ($1, 'tenant key', $2, $3, $4) RETURNING id`,
-    [tenantId, token.slice(0, 12), hash, permissions],
+    [tenantId, prefix, hash, permissions],
   );
   return { tenantId, token, keyId: key.rows[0]?.id as string };
 }
