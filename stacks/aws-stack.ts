@@ -141,7 +141,7 @@ export class AwsStack extends TerraformStack {
     });
     if (!config.smtp) {
       Annotations.of(this).addWarning(
-        `SELFMX_SMTP_HOST is unset: SelfMX sends through Amazon SES (email-smtp.${config.region}.amazonaws.com:587) without credentials; set SELFMX_SMTP_HOST, SELFMX_SMTP_USER and SELFMX_SMTP_PASS.`,
+        `SELFMX_SMTP_HOST is unset: SelfMX sends through Amazon SES (email-smtp.${config.region}.amazonaws.com:${SES_SMTP_PORT}) without credentials; set SELFMX_SMTP_HOST, SELFMX_SMTP_USER and SELFMX_SMTP_PASS.`,
       );
     }
     const secrets = new AppSecrets(this, 'secrets', {
