@@ -5,6 +5,34 @@ import { createKey, email, insertTenantWithKey, useApiTestbed } from './api-harn
 describe('sending and reading emails', () => {
   const api = useApiTestbed();
 
+  test('a burst of accepted emails shares a few wake-ups instead of one NOTIFY each', async () => {
+    const listener = await api.postgres.client('selfmx');
+    let notifications = 0;
+    listener.on('notification', () => {
+      notifications += 1;
+    });
+    await listener.query('LISTEN selfmx_email_queued');
+    try {
+      const burst = 40;
+      const responses = await Promise.all(
+        Array.from({ length: burst }, () =>
+          api.server.call('POST', '/v1/emails', { body: email() }),
+        ),
+      );
+      for (const response of responses) assert.equal(response.status, 200, response.text);
+      // The trailing NOTIFY of the last window follows within milliseconds.
+      const deadline = Date.now() + 5_000;
+      while (notifications === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(notifications >= 1, 'the workers were woken');
+      assert.ok(notifications < burst, `${notifications} NOTIFYs for ${burst} emails`);
+    } finally {
+      await listener.end();
+    }
+  });
+
   test('an accepted email is committed with its queued event, audited, and wakes the workers', async () => {
     const listener = await api.postgres.client('selfmx');
     const notified = new Promise<string>((resolve) =>

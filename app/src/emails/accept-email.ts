@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { SendEmailRequest } from '../http/schemas/send-email.js';
 import { countAcceptedEmail } from '../queue/email-metrics.js';
+import { notifyEmailQueued } from '../queue/queue-notifier.js';
 import { renderEmailTemplate, TemplateRenderError } from '../templates/render-email-template.js';
 import { findTemplate } from '../templates/template-repository.js';
 import { CONTROL_CHARACTERS } from './email-address.js';
@@ -58,6 +59,7 @@ export async function acceptEmail(
       ? { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: true }
       : { kind: 'idempotency_conflict' };
   }
+  notifyEmailQueued(pool);
   // selfmx_emails_total counts committed emails only (not idempotent replays).
   countAcceptedEmail();
   return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };

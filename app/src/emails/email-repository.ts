@@ -42,9 +42,9 @@ export interface AcceptedBy {
 
 /**
  * Accepts an email in ONE statement (atomic, one round trip): the emails row, its `queued`
- * event, its `email.accepted` audit entry, and the workers' wake-up (NOTIFY is delivered when the
- * statement commits). With an idempotency key already used by the tenant, nothing is written and
- * the earlier email is returned instead.
+ * event and its `email.accepted` audit entry. The caller wakes the workers once it has committed
+ * (see queue-notifier.ts). With an idempotency key already used by the tenant, nothing is written
+ * and the earlier email is returned instead.
  */
 export async function insertQueuedEmail(
   db: Queryable,
@@ -52,7 +52,7 @@ export async function insertQueuedEmail(
   by: AcceptedBy,
 ): Promise<InsertOutcome> {
   const recipients = email.to.length + email.cc.length + email.bcc.length;
-  const { rows } = await db.query<{ id: string; created_at: Date; notified: number }>({
+  const { rows } = await db.query<{ id: string; created_at: Date }>({
     // Named: parsed and planned once per connection, not per email; planning was ~40% of this
     // statement's PostgreSQL CPU (bench/experiments/ingest-sql-variants.ts).
     name: 'selfmx_accept_email',
@@ -70,10 +70,8 @@ export async function insertQueuedEmail(
        INSERT INTO audit_logs (tenant_id, actor_key_id, action, target_type, target_id, request_id, ip, detail)
        SELECT tenant_id, $2, 'email.accepted', 'email', id::text, $18, $19, jsonb_build_object('recipients', $20::int)
        FROM inserted
-     ), wake AS (
-       SELECT pg_notify('selfmx_email_queued', '') FROM inserted
      )
-     SELECT id, created_at, (SELECT count(*) FROM wake)::int AS notified FROM inserted`,
+     SELECT id, created_at FROM inserted`,
     values: [
       email.tenantId,
       email.apiKeyId,
