@@ -91,6 +91,12 @@ describe('serve: the built bundle as a process', () => {
       assert.equal(down.body.status, 'unavailable');
       assert.equal(down.body.database, 'unavailable');
       assert.match(down.body.reason, /database/);
+      // Public: the reason names the kind of failure, not the server (the log does).
+      assert.doesNotMatch(down.body.reason, new RegExp(`${postgres.port}|127\\.0\\.0\\.1`));
+      assert.match(
+        app.stdout(),
+        /health_database_unavailable.*Connection refused|Connection refused.*health_database_unavailable/,
+      );
       // Authenticated calls fail as an outage (503), not as a bug (500) or a bad key (401).
       const sent = await call(app.url, 'POST', '/v1/emails', { key: API_KEY, body: email() });
       assert.equal(sent.status, 503);

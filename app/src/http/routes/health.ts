@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { z } from 'zod';
+import { explainDatabaseError } from '../../db/explain-error.js';
 import { isDatabaseUnavailable } from '../database-unavailable.js';
 import { route } from '../route-spec.js';
 import type { ServerDeps } from '../server-deps.js';
@@ -29,7 +30,7 @@ export function healthRoute({ pool, config, smtp }: ServerDeps) {
     summary: 'Liveness and readiness: the database answers (200) or not (503)',
     tag: 'operations',
     response: healthSchema,
-    handler: async ({ reply }) => {
+    handler: async ({ request, reply }) => {
       const [database, smtpStatus] = await Promise.all([
         checkDatabase(pool, timeoutMs),
         withTimeout(
@@ -38,6 +39,12 @@ export function healthRoute({ pool, config, smtp }: ServerDeps) {
         ).catch(() => 'unknown'),
       ]);
       if ('reason' in database) {
+        // /health is public (the load balancer probes it): the answer says what kind of failure,
+        // the log says where and what to do.
+        request.log.warn(
+          { event: 'health_database_unavailable' },
+          explainDatabaseError(database.error, config.database),
+        );
         reply.code(503);
         return {
           status: 'unavailable',
@@ -55,7 +62,7 @@ export function healthRoute({ pool, config, smtp }: ServerDeps) {
 async function checkDatabase(
   pool: pg.Pool,
   timeoutMs: number,
-): Promise<{ queueDepth: number } | { reason: string }> {
+): Promise<{ queueDepth: number } | { reason: string; error: unknown }> {
   try {
     const { rows } = await withTimeout(
       pool.query<{ depth: number }>({
@@ -67,15 +74,17 @@ async function checkDatabase(
     );
     return { queueDepth: rows[0]?.depth ?? 0 };
   } catch (error) {
-    return { reason: describe(error) };
+    return { reason: describe(error), error };
   }
 }
 
+/** The kind of failure and its code, never host names, addresses or user names. */
 function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: string }).code;
+  const code = (error as { code?: unknown }).code;
   const prefix = isDatabaseUnavailable(error) ? 'database unreachable' : 'database check failed';
-  return `${prefix}: ${code ? `${code} ` : ''}${message}`;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code)
+    ? `${prefix} (${code})`
+    : prefix;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
