@@ -162,7 +162,7 @@ describe('selfmx-local deployment config', () => {
       .join('\n');
     const read = new Set(sources.match(/SELFMX_[A-Z_]*[A-Z]\b/g));
     const readme = readFileSync(join(REPOSITORY_ROOT, 'README.md'), 'utf8');
-    const section = readme.split('<!-- section: deploy-local -->')[1]?.split('<!-- section:')[0];
+    const section = readme.split('\n## Deploy locally (selfmx-local)\n')[1]?.split('\n## ')[0];
     assert.ok(section, 'README.md has a deploy-local section');
     assert.ok(read.size >= 15, [...read].join());
     for (const variable of read) {
