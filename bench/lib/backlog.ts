@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { NOTIFY_EMAIL_QUEUED } from '../../app/src/queue/queue-listener.js';
 
 const TEMPLATE_TABLE = 'bench_email_template';
 
@@ -79,7 +80,7 @@ export async function insertBacklog(pool: pg.Pool, count: number): Promise<numbe
     await client.query('ANALYZE emails');
     await client.query('COMMIT');
     const committedAt = performance.now();
-    await client.query(`SELECT pg_notify('selfmx_email_queued', '')`);
+    await client.query(NOTIFY_EMAIL_QUEUED);
     return committedAt;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

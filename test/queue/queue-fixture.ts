@@ -7,6 +7,7 @@ import {
 import { createPool } from '../../app/src/db/pool.js';
 import { createLogger, type Logger } from '../../app/src/logger.js';
 import { migrateUp } from '../../app/src/migrate/index.js';
+import { NOTIFY_EMAIL_QUEUED } from '../../app/src/queue/queue-listener.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 import { type SmtpSink, type SmtpSinkOptions, startSmtpSink } from '../support/smtp-sink.js';
 
@@ -108,7 +109,7 @@ export async function startQueueFixture(sinkOptions: SmtpSinkOptions = {}): Prom
         count,
       ],
     );
-    if (notify) await pool.query(`SELECT pg_notify('selfmx_email_queued', '')`);
+    if (notify) await pool.query(NOTIFY_EMAIL_QUEUED);
     return result.rows.map((row) => row.id);
   };
 

@@ -3,6 +3,8 @@ import type { Logger } from '../logger.js';
 
 /** The channel the API notifies after committing a new email: `pg_notify('selfmx_email_queued', '')`. */
 export const EMAIL_QUEUED_CHANNEL = 'selfmx_email_queued';
+/** Wakes every process's workers; sent after the emails' commit (see queue-notifier.ts). */
+export const NOTIFY_EMAIL_QUEUED = `SELECT pg_notify('${EMAIL_QUEUED_CHANNEL}', '')`;
 
 /** Shown in pg_stat_activity, so operators (and tests) can tell the listener from pool clients. */
 export const LISTENER_APPLICATION_NAME = 'selfmx-queue-listener';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { EMAIL_QUEUED_CHANNEL } from './queue-listener.js';
+import { NOTIFY_EMAIL_QUEUED } from './queue-listener.js';
 
 /** How long further wake-ups are folded into one NOTIFY. Workers also poll, so none is lost. */
 const COALESCE_MS = 10;
@@ -17,7 +17,7 @@ export function notifyEmailQueued(pool: pg.Pool): void {
   let notify = notifiers.get(pool);
   if (!notify) {
     notify = coalesced(() => {
-      pool.query(`SELECT pg_notify('${EMAIL_QUEUED_CHANNEL}', '')`).catch(() => undefined);
+      pool.query(NOTIFY_EMAIL_QUEUED).catch(() => undefined);
     });
     notifiers.set(pool, notify);
   }

@@ -38,7 +38,7 @@ export function healthRoute({ pool, config, smtp }: ServerDeps) {
           timeoutMs,
         ).catch(() => 'unknown'),
       ]);
-      if ('reason' in database) {
+      if ('error' in database) {
         // /health is public (the load balancer probes it): the answer says what kind of failure,
         // the log says where and what to do.
         request.log.warn(
@@ -51,7 +51,7 @@ export function healthRoute({ pool, config, smtp }: ServerDeps) {
           database: 'unavailable',
           smtp: smtpStatus,
           queue_depth: null,
-          reason: database.reason,
+          reason: describe(database.error),
         };
       }
       return { status: 'ok', database: 'ok', smtp: smtpStatus, queue_depth: database.queueDepth };
@@ -62,7 +62,7 @@ export function healthRoute({ pool, config, smtp }: ServerDeps) {
 async function checkDatabase(
   pool: pg.Pool,
   timeoutMs: number,
-): Promise<{ queueDepth: number } | { reason: string; error: unknown }> {
+): Promise<{ queueDepth: number } | { error: unknown }> {
   try {
     const { rows } = await withTimeout(
       pool.query<{ depth: number }>({
@@ -74,7 +74,7 @@ async function checkDatabase(
     );
     return { queueDepth: rows[0]?.depth ?? 0 };
   } catch (error) {
-    return { reason: describe(error), error };
+    return { error };
   }
 }
 
