@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { hashApiKey } from '../../app/src/auth/api-key-secret.js';
-import { acceptEmail } from '../../app/src/emails/accept-email.js';
+import { EmailAcceptor } from '../../app/src/emails/accept-email.js';
 import { sendEmailSchema } from '../../app/src/http/schemas/send-email.js';
-import { findKeyAndCountRequest } from '../../app/src/rate-limit/authenticate-and-count.js';
+import { KeyAuthenticator } from '../../app/src/rate-limit/authenticate-and-count.js';
 import { sampleEmailBody } from './sample-email.js';
 
 /**
@@ -14,14 +14,16 @@ import { sampleEmailBody } from './sample-email.js';
  */
 export function apiSqlPath(pool: pg.Pool, apiKey: string): () => Promise<void> {
   const hash = hashApiKey(apiKey);
+  const authenticator = new KeyAuthenticator(pool, 1_000_000_000, 60);
+  const acceptor = new EmailAcceptor(pool);
   let index = 0;
   return async () => {
     index += 1;
-    const lookup = await findKeyAndCountRequest(pool, hash, 1_000_000_000, 60);
+    const lookup = await authenticator.lookup(hash);
     if (lookup.kind !== 'live') throw new Error('the bench API key is unknown');
     const { key } = lookup;
     const request = sendEmailSchema.parse(JSON.parse(sampleEmailBody(index)));
-    const result = await acceptEmail(pool, request, {
+    const result = await acceptor.accept(request, {
       tenantId: key.tenantId,
       apiKeyId: key.id,
       requestId: randomUUID(),

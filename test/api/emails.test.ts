@@ -135,6 +135,24 @@ describe('sending and reading emails', () => {
     assert.equal(rows[0].n, 1);
   });
 
+  test('Idempotency-Key: concurrent different bodies -> one email, the others 409', async () => {
+    const headers = { 'idempotency-key': 'concurrent-2' };
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        api.server.call('POST', '/v1/emails', {
+          body: email({ subject: `race-${index}` }),
+          headers,
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    assert.deepEqual(statuses, [200, 409, 409, 409, 409, 409]);
+    const { rows } = await api.db.query(
+      `SELECT count(*)::int AS n FROM emails WHERE subject LIKE 'race-%'`,
+    );
+    assert.equal(rows[0].n, 1);
+  });
+
   test('Idempotency-Key is per tenant-scoped key space: another tenant may reuse it', async () => {
     const { token } = await insertTenantWithKey(api.db, 'idem-other', ['send']);
     const headers = { 'idempotency-key': 'order-1234/welcome' };

@@ -10,6 +10,7 @@ import {
 
 interface Burst {
   readonly outcomes: SendOutcome[];
+  readonly listings: { status: number; message: string }[];
   /** Requests still open at their budget (aborted by the drill). */
   readonly hung: string[];
   /** The most connections seen at once, by application_name. */
@@ -20,10 +21,11 @@ interface Burst {
 
 /**
  * Drill: more concurrent requests than DB_POOL_SIZE while every pool connection is stuck (here:
- * inserts waiting on a table lock, as behind a long migration or a slow disk). Guarantees:
- * requests queue for a connection and complete when the database moves again, or fail with a
- * clear 503 after DB_POOL_TIMEOUT; the app never opens more than DB_POOL_SIZE pool connections
- * (the LISTEN connection of the queue workers is a separate, single one).
+ * statements waiting on a table lock, as behind a long migration or a slow disk). Sends wait for
+ * their batch (statement-batcher.ts) and listings for a pool connection. Guarantees: requests
+ * queue and complete when the database moves again, or fail with a clear 503 after
+ * DB_POOL_TIMEOUT; the app never opens more than DB_POOL_SIZE pool connections (the LISTEN
+ * connection of the queue workers is a separate, single one).
  */
 describe('drill: database pool exhaustion', { timeout: 180_000 }, () => {
   let env: DrillEnvironment;
@@ -35,10 +37,14 @@ describe('drill: database pool exhaustion', { timeout: 180_000 }, () => {
     await env?.close();
   });
 
-  /** Holds a lock that blocks INSERTs into emails for `holdMs` while `requests` are sent at once. */
+  /**
+   * Holds a lock that blocks every statement on emails for `holdMs` while `requests` sends and
+   * `listings` GET /v1/emails (each holding pool connections, not batched) are made at once.
+   */
   async function burst(
     app: AppProcess,
     requests: number,
+    listings: number,
     holdMs: number,
     budgetMs: number,
   ): Promise<Burst> {
@@ -64,23 +70,38 @@ describe('drill: database pool exhaustion', { timeout: 180_000 }, () => {
     })();
     try {
       await blocker.query('BEGIN');
-      await blocker.query('LOCK TABLE emails IN SHARE MODE');
+      await blocker.query('LOCK TABLE emails IN ACCESS EXCLUSIVE MODE');
       const hung: string[] = [];
+      const budget = () => AbortSignal.timeout(budgetMs);
+      const unanswered = (what: string) => (error: Error) => {
+        hung.push(`${what}: ${error.message}`);
+        return undefined;
+      };
       const sent = Array.from({ length: requests }, (_, index) =>
-        sendEmail(app, env.apiKey, index, AbortSignal.timeout(budgetMs)).catch((error: Error) => {
-          hung.push(`request ${index}: ${error.message}`);
-          return undefined;
-        }),
+        sendEmail(app, env.apiKey, index, budget()).catch(unanswered(`send ${index}`)),
+      );
+      const listed = Array.from({ length: listings }, (_, index) =>
+        listEmails(app, budget()).catch(unanswered(`listing ${index}`)),
       );
       await new Promise((resolve) => setTimeout(resolve, holdMs));
       await blocker.query('COMMIT');
       const outcomes = (await Promise.all(sent)).filter((o): o is SendOutcome => o !== undefined);
-      return { outcomes, hung, maxConnections, maxBlocked };
+      const listingStatuses = (await Promise.all(listed)).filter((o) => o !== undefined);
+      return { outcomes, listings: listingStatuses, hung, maxConnections, maxBlocked };
     } finally {
       sampling = false;
       await sampler;
       await Promise.all([blocker.end(), monitor.end()].map((p) => p.catch(() => undefined)));
     }
+  }
+
+  async function listEmails(app: AppProcess, signal: AbortSignal) {
+    const response = await fetch(`${app.url}/v1/emails?limit=1`, {
+      headers: { authorization: `Bearer ${env.apiKey}` },
+      signal,
+    });
+    const body = (await response.json()) as { message?: string };
+    return { status: response.status, message: body.message ?? '' };
   }
 
   async function storedCount(ids: (string | undefined)[]): Promise<number> {
@@ -98,11 +119,15 @@ describe('drill: database pool exhaustion', { timeout: 180_000 }, () => {
       DB_POOL_TIMEOUT: '30',
       QUEUE_WORKERS: '1',
     });
-    const result = await burst(app, 30, 1500, 45_000);
+    const result = await burst(app, 30, 6, 1500, 45_000);
 
     assert.deepEqual(result.hung, []);
     const refused = result.outcomes.filter((o) => o.status !== 200);
     assert.deepEqual(refused, [], 'within DB_POOL_TIMEOUT every queued request completes');
+    assert.deepEqual(
+      result.listings.map((listing) => listing.status),
+      Array(6).fill(200),
+    );
     assert.equal(await storedCount(result.outcomes.map((o) => o.body.id)), 30);
     assert.equal(result.maxBlocked, poolSize, 'every pool connection was stuck at once');
     assert.ok(
@@ -123,15 +148,22 @@ describe('drill: database pool exhaustion', { timeout: 180_000 }, () => {
     });
     // The lock outlasts the pool timeout; each request needs at most three connections in turn.
     const holdMs = 4000;
-    const result = await burst(app, 12, holdMs, holdMs + 3 * poolTimeoutSeconds * 1000 + 5000);
+    const result = await burst(app, 12, 4, holdMs, holdMs + 3 * poolTimeoutSeconds * 1000 + 5000);
 
     assert.deepEqual(result.hung, [], 'no request outlives the lock plus its pool timeouts');
-    const timedOut = result.outcomes.filter((o) => o.status !== 200);
+    const timedOut = [
+      ...result.outcomes
+        .filter((o) => o.status !== 200)
+        .map((o) => ({
+          status: o.status,
+          message: o.body.message ?? '',
+        })),
+      ...result.listings.filter((listing) => listing.status !== 200),
+    ];
     assert.ok(timedOut.length > 0, 'requests queued past DB_POOL_TIMEOUT are refused');
     for (const outcome of timedOut) {
-      assert.equal(outcome.status, 503, JSON.stringify(outcome.body));
-      assert.equal(outcome.body.statusCode, 503);
-      assert.match(outcome.body.message ?? '', /DB_POOL_TIMEOUT/, 'the 503 names the setting');
+      assert.equal(outcome.status, 503, outcome.message);
+      assert.match(outcome.message, /DB_POOL_TIMEOUT/, 'the 503 names the setting');
     }
     const accepted = result.outcomes.filter((o) => o.status === 200);
     assert.equal(await storedCount(accepted.map((o) => o.body.id)), accepted.length);

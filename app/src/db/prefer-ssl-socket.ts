@@ -158,9 +158,22 @@ export class PreferSslSocket extends Duplex {
     _encoding: BufferEncoding,
     callback: (error?: Error | null) => void,
   ) {
-    if (this.socket) return this.send(chunk, callback);
-    this.pending.push(chunk);
-    callback();
+    this.forward(chunk, callback);
+  }
+
+  // pg corks the stream around each query's messages (Parse, Bind, Execute, Sync...): one write
+  // for them all, as a plain socket would make, instead of one system call per message.
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.forward(Buffer.concat(chunks.map(({ chunk }) => chunk)), callback);
+  }
+
+  private forward(chunk: Buffer, callback: (error?: Error | null) => void): void {
+    if (this.socket) {
+      this.send(chunk, callback);
+    } else {
+      this.pending.push(chunk);
+      callback();
+    }
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -1,11 +1,17 @@
 import type pg from 'pg';
+import { type BatchLimits, batchWaitOf, StatementBatcher } from '../db/statement-batcher.js';
 import type { SendEmailRequest } from '../http/schemas/send-email.js';
 import { countAcceptedEmail } from '../queue/email-metrics.js';
 import { notifyEmailQueued } from '../queue/queue-notifier.js';
 import { renderEmailTemplate, TemplateRenderError } from '../templates/render-email-template.js';
 import { findTemplate } from '../templates/template-repository.js';
 import { CONTROL_CHARACTERS } from './email-address.js';
-import { insertQueuedEmail, type NewEmail } from './email-repository.js';
+import {
+  type EmailToQueue,
+  type InsertOutcome,
+  insertQueuedEmails,
+  type NewEmail,
+} from './email-repository.js';
 import { EMAIL_LIMITS } from './limits.js';
 
 export interface AcceptContext {
@@ -23,46 +29,58 @@ export type AcceptResult =
   | { kind: 'idempotency_conflict' }
   | { kind: 'invalid'; field: string; message: string };
 
+/** Up to this many emails share one INSERT statement (see statement-batcher.ts). */
+const ACCEPT_BATCH: BatchLimits = { maxBatch: 64, maxInFlight: 2 };
+
 /**
- * Accepts an email for delivery: renders its template, then commits the email, its `queued`
- * event and the audit entry in one statement. Only then may the caller answer 2xx.
+ * Accepts emails for delivery: renders the template, then commits the email, its `queued` event
+ * and its audit entry. Only then may the caller answer 2xx. Emails accepted at the same moment
+ * are committed together in one statement (group commit), each answered once it is committed.
  */
-export async function acceptEmail(
-  pool: pg.Pool,
-  request: SendEmailRequest,
-  context: AcceptContext,
-): Promise<AcceptResult> {
-  const content = await resolveContent(pool, context.tenantId, request);
-  if ('field' in content) return { kind: 'invalid', ...content };
-  const email: NewEmail = {
-    tenantId: context.tenantId,
-    apiKeyId: context.apiKeyId,
-    from: request.from,
-    to: request.to,
-    cc: request.cc ?? [],
-    bcc: request.bcc ?? [],
-    replyTo: request.reply_to ?? [],
-    ...content,
-    headers: request.headers ?? {},
-    attachments: request.attachments ?? [],
-    tags: request.tags ?? [],
-    idempotencyKey: context.idempotencyKey,
-    requestHash: context.requestHash,
-  };
-  const outcome = await insertQueuedEmail(pool, email, {
-    requestId: context.requestId,
-    ip: context.ip,
-  });
-  if (outcome.kind === 'existing') {
-    // Nothing was written: a retry gets the first answer, another body a conflict.
-    return outcome.sameRequest
-      ? { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: true }
-      : { kind: 'idempotency_conflict' };
+export class EmailAcceptor {
+  private readonly batcher: StatementBatcher<EmailToQueue, InsertOutcome>;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.batcher = new StatementBatcher(
+      (batch) => insertQueuedEmails(pool, batch),
+      ACCEPT_BATCH,
+      batchWaitOf(pool),
+    );
   }
-  notifyEmailQueued(pool);
-  // selfmx_emails_total counts committed emails only (not idempotent replays).
-  countAcceptedEmail();
-  return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };
+
+  async accept(request: SendEmailRequest, context: AcceptContext): Promise<AcceptResult> {
+    const content = await resolveContent(this.pool, context.tenantId, request);
+    if ('field' in content) return { kind: 'invalid', ...content };
+    const email: NewEmail = {
+      tenantId: context.tenantId,
+      apiKeyId: context.apiKeyId,
+      from: request.from,
+      to: request.to,
+      cc: request.cc ?? [],
+      bcc: request.bcc ?? [],
+      replyTo: request.reply_to ?? [],
+      ...content,
+      headers: request.headers ?? {},
+      attachments: request.attachments ?? [],
+      tags: request.tags ?? [],
+      idempotencyKey: context.idempotencyKey,
+      requestHash: context.requestHash,
+    };
+    const outcome = await this.batcher.submit({
+      email,
+      by: { requestId: context.requestId, ip: context.ip },
+    });
+    if (outcome.kind === 'existing') {
+      // Nothing was written: a retry gets the first answer, another body a conflict.
+      return outcome.sameRequest
+        ? { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: true }
+        : { kind: 'idempotency_conflict' };
+    }
+    notifyEmailQueued(this.pool);
+    // selfmx_emails_total counts committed emails only (not idempotent replays).
+    countAcceptedEmail();
+    return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };
+  }
 }
 
 type Content = Pick<NewEmail, 'subject' | 'html' | 'text' | 'templateId' | 'templateData'>;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { addressOf } from './email-address.js';
 
@@ -40,75 +41,117 @@ export interface AcceptedBy {
   ip: string | undefined;
 }
 
+/** One email to queue, with who accepted it. */
+export interface EmailToQueue {
+  email: NewEmail;
+  by: AcceptedBy;
+}
+
 /**
- * Accepts an email in ONE statement (atomic, one round trip): the emails row, its `queued`
- * event and its `email.accepted` audit entry. The caller wakes the workers once it has committed
- * (see queue-notifier.ts). With an idempotency key already used by the tenant, nothing is written
- * and the earlier email is returned instead.
+ * Queues a batch of emails in ONE statement (atomic, one round trip): per email its row, its
+ * `queued` event and its `email.accepted` audit entry. The caller wakes the workers once it has
+ * committed (see queue-notifier.ts). An email whose idempotency key the tenant already used
+ * (earlier, or earlier in this batch) writes nothing: its outcome is the email that holds the key.
  */
-export async function insertQueuedEmail(
+export async function insertQueuedEmails(
   db: Queryable,
-  email: NewEmail,
-  by: AcceptedBy,
-): Promise<InsertOutcome> {
-  const recipients = email.to.length + email.cc.length + email.bcc.length;
-  const { rows } = await db.query<{ id: string; created_at: Date }>({
-    // Named: parsed and planned once per connection, not per email; planning was ~40% of this
-    // statement's PostgreSQL CPU (bench/experiments/ingest-sql-variants.ts).
-    name: 'selfmx_accept_email',
-    text: `WITH inserted AS (
-       INSERT INTO emails (tenant_id, api_key_id, from_address, to_addresses, cc_addresses,
+  batch: readonly EmailToQueue[],
+): Promise<InsertOutcome[]> {
+  // Ids are chosen here, so that each email of the batch finds its own row in RETURNING.
+  const rows = batch.map(({ email, by }) => ({
+    id: randomUUID(),
+    tenant_id: email.tenantId,
+    api_key_id: email.apiKeyId,
+    from_address: email.from,
+    to_addresses: email.to,
+    cc_addresses: email.cc,
+    bcc_addresses: email.bcc,
+    reply_to: email.replyTo,
+    subject: email.subject,
+    html: email.html,
+    text: email.text,
+    headers: email.headers,
+    attachments: email.attachments,
+    tags: email.tags,
+    template_id: email.templateId,
+    template_data: email.templateData,
+    idempotency_key: email.idempotencyKey,
+    request_hash: email.requestHash === null ? null : `\\x${email.requestHash.toString('hex')}`,
+    request_id: by.requestId,
+    ip: by.ip ?? null,
+    recipients: email.to.length + email.cc.length + email.bcc.length,
+  }));
+  const { rows: inserted } = await db.query<{ id: string; created_at: Date }>({
+    // Named: parsed and planned once per connection, not per batch.
+    name: 'selfmx_queue_emails',
+    text: `WITH batch AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS b(id uuid, tenant_id uuid, api_key_id uuid,
+         from_address text, to_addresses text[], cc_addresses text[], bcc_addresses text[],
+         reply_to text[], subject text, html text, text text, headers jsonb, attachments jsonb,
+         tags jsonb, template_id uuid, template_data jsonb, idempotency_key text,
+         request_hash bytea, request_id text, ip inet, recipients int)
+     ), inserted AS (
+       INSERT INTO emails (id, tenant_id, api_key_id, from_address, to_addresses, cc_addresses,
          bcc_addresses, reply_to, subject, html, text, headers, attachments, tags, template_id,
          template_data, idempotency_key, request_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+       SELECT id, tenant_id, api_key_id, from_address, to_addresses, cc_addresses,
+         bcc_addresses, reply_to, subject, html, text, headers, attachments, tags, template_id,
+         template_data, idempotency_key, request_hash
+       FROM batch
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING id, tenant_id, created_at
+       RETURNING id, tenant_id, api_key_id, created_at
      ), event AS (
        INSERT INTO email_events (tenant_id, email_id, type)
        SELECT tenant_id, id, 'queued' FROM inserted
      ), audit AS (
        INSERT INTO audit_logs (tenant_id, actor_key_id, action, target_type, target_id, request_id, ip, detail)
-       SELECT tenant_id, $2, 'email.accepted', 'email', id::text, $18, $19, jsonb_build_object('recipients', $20::int)
-       FROM inserted
+       SELECT inserted.tenant_id, inserted.api_key_id, 'email.accepted', 'email', inserted.id::text,
+              batch.request_id, batch.ip, jsonb_build_object('recipients', batch.recipients)
+       FROM inserted JOIN batch USING (id)
      )
      SELECT id, created_at FROM inserted`,
-    values: [
-      email.tenantId,
-      email.apiKeyId,
-      email.from,
-      email.to,
-      email.cc,
-      email.bcc,
-      email.replyTo,
-      email.subject,
-      email.html,
-      email.text,
-      JSON.stringify(email.headers),
-      JSON.stringify(email.attachments),
-      JSON.stringify(email.tags),
-      email.templateId,
-      email.templateData === null ? null : JSON.stringify(email.templateData),
-      email.idempotencyKey,
-      email.requestHash,
-      by.requestId,
-      by.ip ?? null,
-      recipients,
-    ],
+    values: [JSON.stringify(rows)],
   });
-  const inserted = rows[0];
-  if (inserted) return { kind: 'inserted', id: inserted.id, createdAt: inserted.created_at };
-  const existing = await db.query<{ id: string; created_at: Date; request_hash: Buffer }>(
-    `SELECT id, created_at, request_hash FROM emails WHERE tenant_id = $1 AND idempotency_key = $2`,
-    [email.tenantId, email.idempotencyKey],
+  const createdAt = new Map(inserted.map((row) => [row.id, row.created_at]));
+  const holders = await findIdempotencyHolders(
+    db,
+    batch.filter((_, index) => !createdAt.has(rows[index]?.id ?? '')).map(({ email }) => email),
   );
-  const row = existing.rows[0];
-  if (!row) throw new Error('idempotency key conflict without an existing email');
-  return {
-    kind: 'existing',
-    id: row.id,
-    createdAt: row.created_at,
-    sameRequest: email.requestHash !== null && row.request_hash.equals(email.requestHash),
-  };
+  return rows.map((row, index): InsertOutcome => {
+    const created = createdAt.get(row.id);
+    if (created) return { kind: 'inserted', id: row.id, createdAt: created };
+    const email = batch[index]?.email;
+    const holder = email && holders.get(idempotencyTag(email.tenantId, email.idempotencyKey));
+    if (!email || !holder) throw new Error('idempotency key conflict without an existing email');
+    return {
+      kind: 'existing',
+      id: holder.id,
+      createdAt: holder.created_at,
+      sameRequest: email.requestHash !== null && holder.request_hash.equals(email.requestHash),
+    };
+  });
+}
+
+const idempotencyTag = (tenantId: string, key: string | null) => `${tenantId} ${key}`;
+
+/** The emails that hold the idempotency keys of `emails`, by tenant and key. */
+async function findIdempotencyHolders(
+  db: Queryable,
+  emails: readonly NewEmail[],
+): Promise<Map<string, { id: string; created_at: Date; request_hash: Buffer }>> {
+  if (emails.length === 0) return new Map();
+  const { rows } = await db.query<{
+    id: string;
+    tenant_id: string;
+    idempotency_key: string;
+    created_at: Date;
+    request_hash: Buffer;
+  }>(
+    `SELECT id, tenant_id, idempotency_key, created_at, request_hash FROM emails
+     WHERE (tenant_id, idempotency_key) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))`,
+    [emails.map((email) => email.tenantId), emails.map((email) => email.idempotencyKey)],
+  );
+  return new Map(rows.map((row) => [idempotencyTag(row.tenant_id, row.idempotency_key), row]));
 }
 
 export interface EmailRow {

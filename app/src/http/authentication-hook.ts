@@ -5,7 +5,7 @@ import { type ApiKeyIdentity, touchLastUsed } from '../auth/api-key-repository.j
 import { hashApiKey, sameHash } from '../auth/api-key-secret.js';
 import { hasPermission } from '../auth/permissions.js';
 import type { HttpConfig } from '../config/app-config.js';
-import { findKeyAndCountRequest } from '../rate-limit/authenticate-and-count.js';
+import { KeyAuthenticator } from '../rate-limit/authenticate-and-count.js';
 import type { RateLimitDecision } from '../rate-limit/rate-limiter.js';
 import { ApiError } from './api-error.js';
 import './fastify-types.js';
@@ -22,10 +22,15 @@ export function registerAuthentication(
   pool: pg.Pool,
   http: HttpConfig,
 ): void {
+  const authenticator = new KeyAuthenticator(
+    pool,
+    http.rateLimitRequests,
+    http.rateLimitWindowSeconds,
+  );
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
-    const { key, rateLimit } = await authenticate(pool, request, http);
+    const { key, rateLimit } = await authenticate(pool, authenticator, request);
     request.apiKey = key;
     touchLastUsed(pool, key).catch((error: unknown) =>
       request.log.warn({ err: error }, 'could not record api key last use'),
@@ -52,11 +57,11 @@ export function registerAuthentication(
   });
 }
 
-/** The live key of the Bearer secret, with its request counted (one query), or a 401. */
+/** The live key of the Bearer secret, with its request counted, or a 401. */
 async function authenticate(
   pool: pg.Pool,
+  authenticator: KeyAuthenticator,
   request: FastifyRequest,
-  http: HttpConfig,
 ): Promise<{ key: ApiKeyIdentity; rateLimit: RateLimitDecision }> {
   const header = request.headers.authorization;
   if (!header) {
@@ -73,12 +78,7 @@ async function authenticate(
     throw new ApiError(401, 'invalid_api_key', 'Authorization: expected "Bearer <key>"');
   }
   const hash = hashApiKey(token);
-  const found = await findKeyAndCountRequest(
-    pool,
-    hash,
-    http.rateLimitRequests,
-    http.rateLimitWindowSeconds,
-  );
+  const found = await authenticator.lookup(hash);
   if (found.kind !== 'live' || !sameHash(found.key.keyHash, hash)) {
     const known = found.kind === 'revoked' ? found : undefined;
     await auditFailure(pool, request, known ? 'revoked' : 'unknown', known);

@@ -1,9 +1,12 @@
+import { BatchWaitTimeout } from '../db/statement-batcher.js';
+
 /**
  * True when an error means PostgreSQL cannot be reached or is going away (not a bad query):
  * such errors are answered with 503 so clients retry, instead of a 500 that reads as a bug.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof BatchWaitTimeout) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     // Socket errors, and SQLSTATE class 08 (connection) and 57P0x (server shutting down).

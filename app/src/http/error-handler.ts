@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { BatchWaitTimeout } from '../db/statement-batcher.js';
 import { EMAIL_LIMITS } from '../emails/limits.js';
 import { ApiError } from './api-error.js';
 import { isDatabaseUnavailable } from './database-unavailable.js';
@@ -26,8 +27,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (known) return send(reply, known);
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
-      // pg-pool's own wording for "no connection within DB_POOL_TIMEOUT" (pool exhaustion).
-      const poolTimeout = /timeout exceeded when trying to connect/i.test(error.message);
+      // No connection (pg-pool's wording) or no batch slot within DB_POOL_TIMEOUT.
+      const poolTimeout =
+        error instanceof BatchWaitTimeout ||
+        /timeout exceeded when trying to connect/i.test(error.message);
       return send(
         reply,
         new ApiError(

@@ -10,29 +10,32 @@ export interface RateLimitDecision {
 
 /**
  * Fixed-window request counting per API key in PostgreSQL, so that every app instance on the
- * database shares one budget: one atomic upsert per request, windows aligned on the database
- * clock, which all instances share. The first request of a new window deletes the key's older
- * windows, so the table stays small without a sweeper.
+ * database shares one budget: one atomic upsert adds a key's requests (all those of a batch at
+ * once), windows aligned on the database clock, which all instances share. The first request of
+ * a new window deletes the key's older windows, so the table stays small without a sweeper.
  *
- * `countRequestCte` is the SQL of a CTE named `hit` that counts one request for each key id
- * selected by the CTE `keys` (an `id` column); `window` is the SQL of the window length in
- * seconds (a parameter). Its rows carry `requests` and `reset_seconds`. The authentication
- * lookup uses it to count in the same statement.
+ * `countRequestsCte` is the SQL of a CTE named `hit` that adds `n` requests for each key `id`
+ * selected by the CTE `keys` (columns `id`, `n`); `window` is the SQL of the window length in
+ * seconds (a parameter). Its rows carry `api_key_id`, `requests` (the window's count after the
+ * addition) and `reset_seconds`.
  */
-export function countRequestCte(keys: string, window: string): string {
+export function countRequestsCte(keys: string, window: string): string {
   return `hit AS (
        INSERT INTO rate_limit_windows (api_key_id, window_start, requests)
-       SELECT id, to_timestamp(floor(extract(epoch FROM clock_timestamp()) / ${window}) * ${window}), 1
+       SELECT id, to_timestamp(floor(extract(epoch FROM clock_timestamp()) / ${window}) * ${window}), n
        FROM ${keys}
        ON CONFLICT (api_key_id, window_start)
-       DO UPDATE SET requests = rate_limit_windows.requests + 1
-       RETURNING requests,
+       DO UPDATE SET requests = rate_limit_windows.requests + EXCLUDED.requests
+       RETURNING api_key_id, requests,
          ceil(extract(epoch FROM window_start + make_interval(secs => ${window}) - clock_timestamp()))::int
            AS reset_seconds
      )`;
 }
 
-/** The decision for a counted request; the first request of a window clears older windows. */
+/**
+ * The decision for one counted request: `requests` is its place in the window (1 for the first).
+ * The first request of a window clears the key's older windows.
+ */
 export function rateLimitDecision(
   db: pg.Pool,
   apiKeyId: string,

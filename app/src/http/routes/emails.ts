@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { acceptEmail } from '../../emails/accept-email.js';
+import { EmailAcceptor } from '../../emails/accept-email.js';
 import { emailExists, findEmail, listEmails } from '../../emails/email-repository.js';
 import { ApiError, notFound, validationError } from '../api-error.js';
 import { callerOf } from '../caller.js';
@@ -18,6 +18,7 @@ import type { ServerDeps } from '../server-deps.js';
 
 /** POST /v1/emails (Resend's path) and /v1/send (the seed's), GET /v1/emails[/{id}]. */
 export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
+  const acceptor = new EmailAcceptor(pool);
   const send = (url: string) =>
     route({
       method: 'POST',
@@ -30,7 +31,7 @@ export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
       handler: async ({ body, request }) => {
         const key = callerOf(request);
         const idempotency = readIdempotency(request);
-        const result = await acceptEmail(pool, body, {
+        const result = await acceptor.accept(body, {
           tenantId: key.tenantId,
           apiKeyId: key.id,
           requestId: request.id,

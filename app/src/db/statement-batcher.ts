@@ -1,0 +1,129 @@
+import type pg from 'pg';
+
+/**
+ * Group commit for a hot statement: calls that arrive while earlier batches are in flight wait
+ * and then go to PostgreSQL together, as ONE statement over many rows. Each call still settles
+ * only once its own row is committed. Nothing waits on a timer: a lone call goes at once (on the
+ * next turn of the event loop), so batching costs no latency when the server is quiet and
+ * saves a round trip, a transaction and the per-statement work when it is busy.
+ */
+export interface BatchLimits {
+  /** The most rows in one statement. */
+  readonly maxBatch: number;
+  /** The most statements running at once; later calls join the next batch. */
+  readonly maxInFlight: number;
+}
+
+/**
+ * A call waited for its batch longer than DB_POOL_TIMEOUT, the time it would have waited for a
+ * pool connection: the statements ahead of it are stuck (locks, a slow disk, PostgreSQL gone).
+ */
+export class BatchWaitTimeout extends Error {
+  constructor(waitedMs: number) {
+    super(
+      `no database connection within DB_POOL_TIMEOUT (${waitedMs} ms): the statements ahead are stuck`,
+    );
+    this.name = 'BatchWaitTimeout';
+  }
+}
+
+interface Waiting<I, O> {
+  readonly item: I;
+  readonly since: number;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation). */
+const ROW_ERROR = /^2[23]/;
+
+export class StatementBatcher<I, O> {
+  private waiting: Waiting<I, O>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private expiry: NodeJS.Timeout | undefined;
+
+  /**
+   * `run` handles a batch in one statement and returns one result per item, in order. When it
+   * fails because of one row's data, each item is retried on its own so that only the faulty
+   * call fails; any other error (PostgreSQL unreachable, pool timeout) fails the whole batch at
+   * once, so no call waits twice as long as it should. A call still waiting for its batch after
+   * `maxWaitMs` (the pool's connection timeout; 0: none) fails with BatchWaitTimeout.
+   */
+  constructor(
+    private readonly run: (items: I[]) => Promise<O[]>,
+    private readonly limits: BatchLimits,
+    private readonly maxWaitMs: number,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.waiting.push({ item, since: performance.now(), resolve, reject });
+      this.schedule();
+      this.watchOldest();
+    });
+  }
+
+  /** One timer, for the call that has waited longest (the waiting list is in arrival order). */
+  private watchOldest(): void {
+    const oldest = this.waiting[0];
+    if (this.maxWaitMs <= 0 || this.expiry || !oldest) return;
+    const dueIn = oldest.since + this.maxWaitMs - performance.now();
+    this.expiry = setTimeout(
+      () => {
+        this.expiry = undefined;
+        const now = performance.now();
+        while (this.waiting[0] && now - this.waiting[0].since >= this.maxWaitMs) {
+          this.waiting.shift()?.reject(new BatchWaitTimeout(this.maxWaitMs));
+        }
+        this.watchOldest();
+      },
+      Math.max(0, dueIn),
+    );
+    this.expiry.unref();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.limits.maxInFlight || this.waiting.length === 0)
+      return;
+    this.scheduled = true;
+    // One turn of the event loop: requests parsed in the same turn share the statement.
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.inFlight < this.limits.maxInFlight && this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, this.limits.maxBatch);
+        this.inFlight += 1;
+        void this.settle(batch).finally(() => {
+          this.inFlight -= 1;
+          this.schedule();
+        });
+      }
+    });
+  }
+
+  private async settle(batch: Waiting<I, O>[]): Promise<void> {
+    try {
+      const results = await this.run(batch.map((waiting) => waiting.item));
+      if (results.length !== batch.length) {
+        throw new Error(`a batch of ${batch.length} returned ${results.length} results`);
+      }
+      for (const [index, waiting] of batch.entries()) waiting.resolve(results[index] as O);
+    } catch (error) {
+      if (batch.length > 1 && isRowError(error)) {
+        await Promise.all(batch.map((waiting) => this.settle([waiting])));
+        return;
+      }
+      for (const waiting of batch) waiting.reject(error);
+    }
+  }
+}
+
+/** How long a call may wait for its batch: as long as `pool` waits for a connection. */
+export function batchWaitOf(pool: pg.Pool): number {
+  return pool.options.connectionTimeoutMillis ?? 0;
+}
+
+function isRowError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && ROW_ERROR.test(code);
+}
