@@ -5,6 +5,7 @@ import {
   countQueuedEmails,
   reclaimExpiredLeases,
   recordOutcome,
+  recordOutcomes,
 } from '../../app/src/queue/queue-store.js';
 import { type QueueFixture, startQueueFixture } from './queue-fixture.js';
 
@@ -92,6 +93,49 @@ describe('queue SQL on a real PostgreSQL 15', () => {
     assert.deepEqual(
       (await fx.events(id as string)).map((e) => e.type),
       ['queued', 'sending', 'deferred', 'sending', 'delivered'],
+    );
+  });
+
+  it('records a batch of outcomes in one statement, each only for its lease holder', async () => {
+    const ids = (await fx.insertEmails(4)) as string[];
+    await claimEmails(fx.pool, 'worker-a', 3, 30);
+    await claimEmails(fx.pool, 'worker-b', 1, 30);
+    const [first, second, third, fourth] = ids as [string, string, string, string];
+    const recorded = await recordOutcomes(fx.pool, [
+      { workerId: 'worker-a', emailId: first, outcome: delivered },
+      {
+        workerId: 'worker-a',
+        emailId: second,
+        outcome: { type: 'deferred', smtpResponse: '421 busy', retryInSeconds: 60 },
+      },
+      {
+        workerId: 'worker-a',
+        emailId: third,
+        outcome: { type: 'bounced', smtpResponse: '550 no' },
+      },
+      // Held by worker-b: worker-a's report must not move it.
+      { workerId: 'worker-a', emailId: fourth, outcome: delivered },
+    ]);
+    assert.deepEqual(recorded, [true, true, true, false]);
+    const { rows } = await fx.pool.query<{ id: string; status: string; last_error: string | null }>(
+      `SELECT id, status, last_error, next_attempt_at > now() + interval '50 seconds' AS later
+         FROM emails WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    assert.equal(byId.get(first)?.status, 'delivered');
+    assert.equal(byId.get(second)?.status, 'queued');
+    assert.equal((byId.get(second) as unknown as { later: boolean }).later, true);
+    assert.equal(byId.get(second)?.last_error, '421 busy');
+    assert.equal(byId.get(third)?.status, 'bounced');
+    assert.equal(byId.get(fourth)?.status, 'sending');
+    assert.deepEqual(
+      (await fx.events(second)).map((e) => e.type),
+      ['queued', 'sending', 'deferred'],
+    );
+    assert.deepEqual(
+      (await fx.events(fourth)).map((e) => e.type),
+      ['queued', 'sending'],
     );
   });
 

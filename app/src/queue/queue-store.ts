@@ -63,50 +63,74 @@ export type Outcome =
   | { type: 'failed'; smtpResponse: string | null; detail: string }
   | { type: 'deferred'; smtpResponse: string; retryInSeconds: number };
 
+/** What a worker reports for one email it holds. */
+export interface OutcomeReport {
+  workerId: string;
+  emailId: string;
+  outcome: Outcome;
+}
+
 /**
- * Moves a claimed email out of 'sending' — only while `workerId` still holds its lease, so two
- * processes can never both finalise one email. False when the lease was lost (expired and
- * reclaimed by another worker).
+ * Moves claimed emails out of 'sending', each with its event, in one statement — each only while
+ * its worker still holds the lease, so two processes can never both finalise one email. Per
+ * report: false when the lease was lost (expired and reclaimed by another worker).
  */
+export async function recordOutcomes(
+  db: Queryable,
+  reports: readonly OutcomeReport[],
+): Promise<boolean[]> {
+  const rows = reports.map(({ workerId, emailId, outcome }) => {
+    const detail = 'detail' in outcome ? (outcome.detail ?? null) : null;
+    return {
+      email_id: emailId,
+      worker_id: workerId,
+      status: outcome.type === 'deferred' ? 'queued' : outcome.type,
+      type: outcome.type,
+      smtp_response: outcome.smtpResponse,
+      retry_in: outcome.type === 'deferred' ? outcome.retryInSeconds : 0,
+      last_error: outcome.type === 'delivered' ? null : (outcome.smtpResponse ?? detail),
+      detail,
+    };
+  });
+  const { rows: moved } = await db.query<{ id: string }>({
+    // Named: parsed and planned once per connection, not for every batch.
+    name: 'selfmx_record_outcomes',
+    text: `WITH outcome AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(email_id uuid, worker_id text,
+         status text, type text, smtp_response text, retry_in double precision, last_error text,
+         detail text)
+     ), moved AS (
+       UPDATE emails e
+          SET status = o.status,
+              next_attempt_at = CASE WHEN o.status = 'queued'
+                                     THEN now() + make_interval(secs => o.retry_in)
+                                     ELSE e.next_attempt_at END,
+              sent_at = CASE WHEN o.status = 'delivered' THEN now() ELSE e.sent_at END,
+              last_error = o.last_error,
+              lease_expires_at = NULL, leased_by = NULL, updated_at = now()
+         FROM outcome o
+        WHERE e.id = o.email_id AND e.status = 'sending' AND e.leased_by = o.worker_id
+       RETURNING e.id, e.tenant_id, e.attempts, o.type, o.smtp_response, o.detail
+     ), logged AS (
+       INSERT INTO email_events (tenant_id, email_id, type, attempt, smtp_response, detail)
+       SELECT tenant_id, id, type, attempts, smtp_response, detail FROM moved
+     )
+     SELECT id FROM moved`,
+    values: [JSON.stringify(rows)],
+  });
+  const recorded = new Set(moved.map((row) => row.id));
+  return reports.map((report) => recorded.has(report.emailId));
+}
+
+/** One email's outcome (see recordOutcomes). */
 export async function recordOutcome(
   db: Queryable,
   workerId: string,
   emailId: string,
   outcome: Outcome,
 ): Promise<boolean> {
-  const status = outcome.type === 'deferred' ? 'queued' : outcome.type;
-  const retryIn = outcome.type === 'deferred' ? outcome.retryInSeconds : 0;
-  const detail = 'detail' in outcome ? (outcome.detail ?? null) : null;
-  const lastError = outcome.type === 'delivered' ? null : (outcome.smtpResponse ?? detail);
-  const result = await db.query({
-    // Named: parsed and planned once per connection, not for every email.
-    name: 'selfmx_record_outcome',
-    text: `WITH moved AS (
-       UPDATE emails
-          SET status = $3,
-              next_attempt_at = CASE WHEN $3 = 'queued'
-                                     THEN now() + make_interval(secs => $6::double precision)
-                                     ELSE next_attempt_at END,
-              sent_at = CASE WHEN $3 = 'delivered' THEN now() ELSE sent_at END,
-              last_error = $7,
-              lease_expires_at = NULL, leased_by = NULL, updated_at = now()
-        WHERE id = $1 AND status = 'sending' AND leased_by = $2
-       RETURNING id, tenant_id, attempts
-     )
-     INSERT INTO email_events (tenant_id, email_id, type, attempt, smtp_response, detail)
-     SELECT tenant_id, id, $4, attempts, $5, $8 FROM moved`,
-    values: [
-      emailId,
-      workerId,
-      status,
-      outcome.type,
-      outcome.smtpResponse,
-      retryIn,
-      lastError,
-      detail,
-    ],
-  });
-  return result.rowCount === 1;
+  const [recorded] = await recordOutcomes(db, [{ workerId, emailId, outcome }]);
+  return recorded === true;
 }
 
 /**

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { QueueConfig, SmtpConfig } from '../config/app-config.js';
+import { type BatchLimits, batchWaitOf, StatementBatcher } from '../db/statement-batcher.js';
 import type { Logger } from '../logger.js';
 import { trackOpenConnections } from '../smtp/smtp-metrics.js';
 import { createSmtpTransport, openConnections, type SmtpTransport } from '../smtp/transport.js';
 import { trackQueueDepth } from './email-metrics.js';
 import { startQueueListener } from './queue-listener.js';
+import { type OutcomeReport, recordOutcomes } from './queue-store.js';
 import { QueueWakeup } from './queue-wakeup.js';
 import { runQueueWorker, type WorkerTuning } from './queue-worker.js';
 
@@ -15,6 +17,9 @@ export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
   leaseSeconds: 60,
   pollIntervalMs: 5000,
 });
+
+/** Up to this many outcomes share one statement (see statement-batcher.ts). */
+const OUTCOME_BATCH: BatchLimits = { maxBatch: 64, maxInFlight: 2 };
 
 export interface StartQueueWorkersOptions {
   readonly pool: pg.Pool;
@@ -57,12 +62,19 @@ export async function startQueueWorkers(options: StartQueueWorkersOptions): Prom
   // pg-pool keeps the password non-enumerable, so a spread of pool.options would drop it.
   const connection = { ...pool.options, password: pool.options.password };
   const listener = await startQueueListener(connection, () => wakeup.notify(), logger);
+  // The workers' outcomes share statements: one UPDATE per round of sends, not one per email.
+  const outcomes = new StatementBatcher(
+    (reports: OutcomeReport[]) => recordOutcomes(pool, reports),
+    OUTCOME_BATCH,
+    batchWaitOf(pool),
+  );
   const loops = Array.from({ length: config.queue.workers }, (_, index) =>
     runQueueWorker({
       pool,
       transport,
       logger,
       workerId: `${processId}#${index}`,
+      recordOutcome: (report) => outcomes.submit(report),
       retryAttempts: config.queue.retryAttempts,
       retryDelaySeconds: config.queue.retryDelaySeconds,
       recordOutcomeWithinMs: tuning.leaseSeconds * 1000,
