@@ -19,7 +19,7 @@ export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
 });
 
 /** Up to this many outcomes share one statement (see statement-batcher.ts). */
-const OUTCOME_BATCH: BatchLimits = { maxBatch: 64, maxInFlight: 2 };
+const OUTCOME_BATCH: BatchLimits = { maxBatch: 64, maxInFlight: 1 };
 
 export interface StartQueueWorkersOptions {
   readonly pool: pg.Pool;
