@@ -5,6 +5,7 @@ import {
   parseDatabaseSettings,
 } from '../../app/src/db/database-settings.js';
 import { createPool } from '../../app/src/db/pool.js';
+import type { NewEmail } from '../../app/src/emails/email-repository.js';
 import { createLogger, type Logger } from '../../app/src/logger.js';
 import { migrateUp } from '../../app/src/migrate/index.js';
 import { NOTIFY_EMAIL_QUEUED } from '../../app/src/queue/queue-listener.js';
@@ -36,18 +37,11 @@ export interface QueueFixture {
   close(): Promise<void>;
 }
 
-export interface EmailInput {
-  from: string;
-  to: string[];
-  cc: string[];
-  bcc: string[];
-  replyTo: string[];
-  subject: string;
-  html: string | null;
-  text: string | null;
-  headers: Record<string, string>;
-  attachments: { filename: string; content: string; content_type?: string }[];
-}
+/** The content of a queued email, as the API stores it. */
+export type EmailInput = Pick<
+  NewEmail,
+  'from' | 'to' | 'cc' | 'bcc' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'attachments'
+>;
 
 export async function startQueueFixture(sinkOptions: SmtpSinkOptions = {}): Promise<QueueFixture> {
   const postgres = await startPostgres();

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import type pg from 'pg';
 import {
   claimEmails,
   countQueuedEmails,
+  type Outcome,
   reclaimExpiredLeases,
-  recordOutcome,
   recordOutcomes,
 } from '../../app/src/queue/queue-store.js';
 import { type QueueFixture, startQueueFixture } from './queue-fixture.js';
+
+/** One report through the batched statement the workers use. */
+async function recordOutcome(db: pg.Pool, workerId: string, emailId: string, outcome: Outcome) {
+  const [recorded] = await recordOutcomes(db, [{ workerId, emailId, outcome }]);
+  return recorded;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

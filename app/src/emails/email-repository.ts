@@ -58,8 +58,9 @@ export async function insertQueuedEmails(
   batch: readonly EmailToQueue[],
 ): Promise<InsertOutcome[]> {
   // Ids are chosen here, so that each email of the batch finds its own row in RETURNING.
-  const rows = batch.map(({ email, by }) => ({
-    id: randomUUID(),
+  const queued = batch.map(({ email, by }) => ({ id: randomUUID(), email, by }));
+  const rows = queued.map(({ id, email, by }) => ({
+    id,
     tenant_id: email.tenantId,
     api_key_id: email.apiKeyId,
     from_address: email.from,
@@ -115,14 +116,13 @@ export async function insertQueuedEmails(
   const createdAt = new Map(inserted.map((row) => [row.id, row.created_at]));
   const holders = await findIdempotencyHolders(
     db,
-    batch.filter((_, index) => !createdAt.has(rows[index]?.id ?? '')).map(({ email }) => email),
+    queued.filter(({ id }) => !createdAt.has(id)).map(({ email }) => email),
   );
-  return rows.map((row, index): InsertOutcome => {
-    const created = createdAt.get(row.id);
-    if (created) return { kind: 'inserted', id: row.id, createdAt: created };
-    const email = batch[index]?.email;
-    const holder = email && holders.get(idempotencyTag(email.tenantId, email.idempotencyKey));
-    if (!email || !holder) throw new Error('idempotency key conflict without an existing email');
+  return queued.map(({ id, email }): InsertOutcome => {
+    const created = createdAt.get(id);
+    if (created) return { kind: 'inserted', id, createdAt: created };
+    const holder = holders.get(idempotencyTag(email.tenantId, email.idempotencyKey));
+    if (!holder) throw new Error('idempotency key conflict without an existing email');
     return {
       kind: 'existing',
       id: holder.id,

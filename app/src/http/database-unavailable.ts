@@ -22,3 +22,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     error.message,
   );
 }
+
+/** True when the error is a wait past DB_POOL_TIMEOUT: for a pool connection, or for a batch. */
+export function isPoolTimeout(error: Error): boolean {
+  // pg-pool's own wording for "no connection within connectionTimeoutMillis".
+  return (
+    error instanceof BatchWaitTimeout ||
+    /timeout exceeded when trying to connect/i.test(error.message)
+  );
+}

@@ -1,8 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { BatchWaitTimeout } from '../db/statement-batcher.js';
 import { EMAIL_LIMITS } from '../emails/limits.js';
 import { ApiError } from './api-error.js';
-import { isDatabaseUnavailable } from './database-unavailable.js';
+import { isDatabaseUnavailable, isPoolTimeout } from './database-unavailable.js';
 
 /**
  * Every error leaves in Resend's shape `{statusCode, name, message}`. What the client did
@@ -27,10 +26,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (known) return send(reply, known);
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
-      // No connection (pg-pool's wording) or no batch slot within DB_POOL_TIMEOUT.
-      const poolTimeout =
-        error instanceof BatchWaitTimeout ||
-        /timeout exceeded when trying to connect/i.test(error.message);
+      const poolTimeout = isPoolTimeout(error);
       return send(
         reply,
         new ApiError(

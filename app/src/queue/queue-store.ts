@@ -122,17 +122,6 @@ export async function recordOutcomes(
   return reports.map((report) => recorded.has(report.emailId));
 }
 
-/** One email's outcome (see recordOutcomes). */
-export async function recordOutcome(
-  db: Queryable,
-  workerId: string,
-  emailId: string,
-  outcome: Outcome,
-): Promise<boolean> {
-  const [recorded] = await recordOutcomes(db, [{ workerId, emailId, outcome }]);
-  return recorded === true;
-}
-
 /**
  * Releases leases that expired (their worker or process died mid-send): back to 'queued' with
  * their original place in line, or 'failed' once the attempts are used up. The send may or may
