@@ -240,6 +240,20 @@ describe('queue delivery through a real SMTP server', () => {
     }
   });
 
+  it("records a claimed batch's outcomes in one transaction, after its sends", async () => {
+    const ids = await fx.insertEmails(10);
+    await start({ workers: 1 });
+    await fx.waitUntilSettled();
+    // Rows updated by one transaction share its id (xmin): one statement settled the batch.
+    const { rows } = await fx.pool.query<{ status: string; transactions: number }>(
+      `SELECT status, count(DISTINCT xmin::text)::int AS transactions
+         FROM emails WHERE id = ANY($1::uuid[]) GROUP BY status`,
+      [ids],
+    );
+    assert.deepEqual(rows, [{ status: 'delivered', transactions: 1 }]);
+    assert.equal(fx.sink.messages.length, 10);
+  });
+
   it('finishes the sends in flight when stopped', async () => {
     fx.sink.setReplyDelay(700);
     const ids = await fx.insertEmails(3);

@@ -32,13 +32,18 @@ export interface DeliveryContext {
 }
 
 /**
- * Sends one claimed email and records what happened: delivered; bounced on a 5xx; deferred with
- * backoff on a transient failure; failed when the attempts are used up or the message cannot be
- * built. Never throws: if the outcome cannot be recorded (the database stayed away), the lease
- * expires and the email is sent again (at-least-once).
+ * Delivering one claimed email is two steps, so that a worker can send its whole batch and then
+ * record the outcomes together (queue-worker.ts): `sendClaimedEmail` tries the send and says
+ * what happened (delivered; bounced on a 5xx; deferred with backoff on a transient failure;
+ * failed when the attempts are used up or the message cannot be built), `recordDelivery`
+ * records it. Neither throws: if the outcome cannot be recorded (the database stayed away), the
+ * lease expires and the email is sent again (at-least-once).
  */
-export async function deliverEmail(context: DeliveryContext, email: QueuedEmail): Promise<void> {
-  const outcome = await send(context, email);
+export async function recordDelivery(
+  context: DeliveryContext,
+  email: QueuedEmail,
+  outcome: Outcome,
+): Promise<void> {
   const about = { emailId: email.id, attempt: email.attempts, outcome: outcome.type };
   const recorded = await recordPatiently(context, email.id, outcome, about);
   if (recorded === 'lease-lost') {
@@ -82,7 +87,10 @@ async function recordPatiently(
   }
 }
 
-async function send(context: DeliveryContext, email: QueuedEmail): Promise<Outcome> {
+export async function sendClaimedEmail(
+  context: DeliveryContext,
+  email: QueuedEmail,
+): Promise<Outcome> {
   let message: ReturnType<typeof buildMessage>;
   try {
     message = buildMessage(email);

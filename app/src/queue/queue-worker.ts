@@ -1,7 +1,8 @@
-import { type DeliveryContext, deliverEmail } from './deliver-email.js';
+import { type DeliveryContext, recordDelivery, sendClaimedEmail } from './deliver-email.js';
 import { emailsFailed } from './email-metrics.js';
 import { claimEmails, reclaimExpiredLeases, renewLeases } from './queue-store.js';
 import type { QueueWakeup } from './queue-wakeup.js';
+import type { QueuedEmail } from './queued-email.js';
 import { maxAttempts } from './retry-policy.js';
 
 export interface WorkerTuning {
@@ -88,22 +89,37 @@ async function deliverBatch(
     (context.tuning.leaseSeconds * 1000) / 3,
   );
   try {
+    // The whole batch is sent, then its outcomes are recorded together: one statement for the
+    // batch (shared with the other workers' outcomes) instead of one per few emails. The
+    // worker waits for the batch's slowest send before claiming more either way.
+    const outcomes = await Promise.all(
+      batch.map((email) => guarded(context, email, () => sendClaimedEmail(context, email))),
+    );
     await Promise.all(
-      batch.map(async (email) => {
-        try {
-          await deliverEmail(context, email);
-        } catch (error) {
-          // Unexpected (a bug): keep the worker alive; the lease expires and the email is retried.
-          context.logger.error(
-            { emailId: email.id, err: error instanceof Error ? error.stack : String(error) },
-            'unexpected error while delivering',
-          );
-        } finally {
-          pending.delete(email.id);
-        }
+      batch.map(async (email, index) => {
+        const outcome = outcomes[index];
+        if (outcome) await guarded(context, email, () => recordDelivery(context, email, outcome));
+        pending.delete(email.id);
       }),
     );
   } finally {
     clearInterval(heartbeat);
+  }
+}
+
+/** An unexpected error (a bug) must not stop the worker: the lease expires, the email is retried. */
+async function guarded<T>(
+  context: WorkerContext,
+  email: QueuedEmail,
+  step: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await step();
+  } catch (error) {
+    context.logger.error(
+      { emailId: email.id, err: error instanceof Error ? error.stack : String(error) },
+      'unexpected error while delivering',
+    );
+    return undefined;
   }
 }
