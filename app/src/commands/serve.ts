@@ -13,6 +13,7 @@ import { type QueueWorkers, startQueueWorkers } from '../queue/workers.js';
 import { smtpHealth } from '../smtp/smtp-health.js';
 import { verifySmtp } from '../smtp/verify.js';
 import { describeCommandError } from './command-error.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { watchShutdownSignals } from './shutdown-signals.js';
 
 const USAGE = 'usage: selfmx serve   (HTTP API and queue workers; configured by the environment)';
@@ -35,6 +36,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadServiceConfig(process.env);
+  boundHeapGrowth();
   const logger = createLogger(config.log, { command: 'serve' });
   const shutdown = watchShutdownSignals((reason) => forceExit(logger, reason));
   const pool = createPool(config.database, logger);

@@ -5,6 +5,7 @@ import { createLogger } from '../logger.js';
 import { prepareSchema } from '../migrate/index.js';
 import { startQueueWorkers } from '../queue/workers.js';
 import { describeCommandError } from './command-error.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { watchShutdownSignals } from './shutdown-signals.js';
 
 const USAGE =
@@ -27,6 +28,7 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadWorkerConfig(process.env);
+  boundHeapGrowth();
   if (config.queue.workers === 0) {
     throw new ConfigError(
       'QUEUE_WORKERS',
