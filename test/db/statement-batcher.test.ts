@@ -69,6 +69,18 @@ describe('StatementBatcher', () => {
     assert.deepEqual(statements.at(-1), [100]);
   });
 
+  test('a batch holds at most maxSize of content; a larger call goes alone', async () => {
+    // Each value's size is the value itself.
+    const maxSize = { max: 10, measure: (value: number) => value };
+    const batcher = new StatementBatcher(
+      insertValues,
+      { maxBatch: 64, maxInFlight: 1, maxSize },
+      0,
+    );
+    await Promise.all([4, 3, 3, 1, 25, 2, 8, 9].map((value) => batcher.submit(value)));
+    assert.deepEqual(statements, [[4, 3, 3], [1], [25], [2, 8], [9]]);
+  });
+
   test('a row PostgreSQL refuses fails its own call only; the others are stored', async () => {
     const batcher = new StatementBatcher(insertValues, { maxBatch: 64, maxInFlight: 2 }, 0);
     const results = await Promise.allSettled([1, 2, -3, 4].map((value) => batcher.submit(value)));

@@ -7,11 +7,17 @@ import type pg from 'pg';
  * next turn of the event loop), so batching costs no latency when the server is quiet and
  * saves a round trip, a transaction and the per-statement work when it is busy.
  */
-export interface BatchLimits {
+export interface BatchLimits<I = unknown> {
   /** The most rows in one statement. */
   readonly maxBatch: number;
   /** The most statements running at once; later calls join the next batch. */
   readonly maxInFlight: number;
+  /**
+   * The most content in one statement, as `measure` sizes each item; an item larger than `max`
+   * goes alone. Keeps a statement's parameters (and the memory they take) bounded when rows
+   * vary from a few bytes to megabytes.
+   */
+  readonly maxSize?: { readonly max: number; measure(item: I): number };
 }
 
 /**
@@ -29,6 +35,7 @@ export class BatchWaitTimeout extends Error {
 
 interface Waiting<I, O> {
   readonly item: I;
+  readonly size: number;
   readonly since: number;
   resolve(value: O): void;
   reject(error: unknown): void;
@@ -52,13 +59,14 @@ export class StatementBatcher<I, O> {
    */
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
-    private readonly limits: BatchLimits,
+    private readonly limits: BatchLimits<NoInfer<I>>,
     private readonly maxWaitMs: number,
   ) {}
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.waiting.push({ item, since: performance.now(), resolve, reject });
+      const size = this.limits.maxSize?.measure(item) ?? 0;
+      this.waiting.push({ item, size, since: performance.now(), resolve, reject });
       this.schedule();
       this.watchOldest();
     });
@@ -91,7 +99,7 @@ export class StatementBatcher<I, O> {
     setImmediate(() => {
       this.scheduled = false;
       while (this.inFlight < this.limits.maxInFlight && this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, this.limits.maxBatch);
+        const batch = this.waiting.splice(0, this.nextBatchLength());
         this.inFlight += 1;
         void this.settle(batch).finally(() => {
           this.inFlight -= 1;
@@ -99,6 +107,19 @@ export class StatementBatcher<I, O> {
         });
       }
     });
+  }
+
+  /** How many of the waiting calls the next statement takes (at least one). */
+  private nextBatchLength(): number {
+    const { maxBatch, maxSize } = this.limits;
+    const limit = Math.min(maxBatch, this.waiting.length);
+    if (!maxSize) return limit;
+    let size = 0;
+    for (let count = 0; count < limit; count++) {
+      size += this.waiting[count]?.size ?? 0;
+      if (count > 0 && size > maxSize.max) return count;
+    }
+    return limit;
   }
 
   private async settle(batch: Waiting<I, O>[]): Promise<void> {

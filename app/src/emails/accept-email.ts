@@ -30,13 +30,18 @@ export type AcceptResult =
   | { kind: 'invalid'; field: string; message: string };
 
 /**
- * Up to this many emails share one INSERT statement (see statement-batcher.ts). Why 24: the
- * batch goes to PostgreSQL as one JSON string, and for typical emails (a few KB) 24 of them
- * stay below V8's large-object size (128 KiB). Larger strings are allocated straight in the old
- * generation and wait for a full GC: with 64, the app's peak RSS at 64 concurrent requests was
- * ~18 MiB higher, for no throughput gained (npm run bench).
+ * Emails share one INSERT statement (see statement-batcher.ts): up to 64 of them, and up to
+ * 64 Ki characters of content (subject, bodies, attachments) unless one email alone is larger.
+ * The batch goes to PostgreSQL as one JSON string: below V8's large-object size (128 KiB) it
+ * dies young, above it it is allocated in the old generation and waits for a full GC (~18 MiB
+ * more peak RSS at 64 concurrent requests of ~3 KB emails, npm run bench); and emails of up
+ * to 10 MiB must not add up to one string of hundreds of megabytes.
  */
-const ACCEPT_BATCH: BatchLimits = { maxBatch: 24, maxInFlight: 2 };
+const ACCEPT_BATCH: BatchLimits<EmailToQueue> = {
+  maxBatch: 64,
+  maxInFlight: 2,
+  maxSize: { max: 64 * 1024, measure: ({ email }) => contentSize(email) },
+};
 
 /**
  * Accepts emails for delivery: renders the template, then commits the email, its `queued` event
@@ -139,4 +144,11 @@ async function resolveContent(
     }
     throw error;
   }
+}
+
+/** Characters of an email's content: what makes one row of the accept statement large. */
+function contentSize(email: NewEmail): number {
+  let size = email.subject.length + (email.html?.length ?? 0) + (email.text?.length ?? 0);
+  for (const attachment of email.attachments) size += attachment.content.length;
+  return size;
 }
