@@ -36,8 +36,8 @@ export type AcceptResult =
  * dies young, above it it is allocated in the old generation and waits for a full GC (~18 MiB
  * more peak RSS at 64 concurrent requests of ~3 KB emails, npm run bench); and emails of up
  * to 10 MiB must not add up to one string of hundreds of megabytes. One statement at a time:
- * fewer, larger statements beat two overlapping ones at 16 concurrent requests (in six of six
- * paired runs of npm run bench's ingest, by 0.02 or more of the ratio).
+ * fewer, larger statements beat two overlapping ones at 16 concurrent requests (six of six
+ * paired ingest runs of the bench, by 0.02 or more of the ratio).
  */
 const ACCEPT_BATCH: BatchLimits<EmailToQueue> = {
   maxBatch: 64,
