@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { recordAudit } from '../audit/audit-log.js';
 import { ConfigError } from '../config/config-error.js';
-import { inTransaction } from '../http/transaction.js';
+import { inTransaction } from '../db/transaction.js';
 import type { Logger } from '../logger.js';
 import { hashApiKey } from './api-key-secret.js';
 

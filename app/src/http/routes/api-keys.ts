@@ -9,6 +9,7 @@ import {
 } from '../../auth/api-key-repository.js';
 import { generateApiKey } from '../../auth/api-key-secret.js';
 import { canGrant, PERMISSIONS, type Permission } from '../../auth/permissions.js';
+import { inTransaction } from '../../db/transaction.js';
 import { ApiError, notFound } from '../api-error.js';
 import { auditContext, callerOf } from '../caller.js';
 import { type RouteSpec, route } from '../route-spec.js';
@@ -22,7 +23,6 @@ import {
   timestamp,
 } from '../schemas/common.js';
 import type { ServerDeps } from '../server-deps.js';
-import { inTransaction } from '../transaction.js';
 
 // Resend's two access levels, accepted as shorthands for permission lists.
 const RESEND_PERMISSIONS: Record<string, Permission[]> = {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { recordAudit } from '../../audit/audit-log.js';
+import { inTransaction } from '../../db/transaction.js';
 import {
   createTemplate,
   DuplicateTemplateNameError,
@@ -20,7 +21,6 @@ import {
   updateTemplateSchema,
 } from '../schemas/template.js';
 import type { ServerDeps } from '../server-deps.js';
-import { inTransaction } from '../transaction.js';
 
 /** /v1/templates: Handlebars templates (subject, html, text), checked when saved. */
 export function templateRoutes({ pool }: ServerDeps): RouteSpec[] {
