@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { type BatchLimits, batchWaitOf, StatementBatcher } from '../db/statement-batcher.js';
-import type { SendEmailRequest } from '../http/schemas/send-email.js';
 import { countAcceptedEmail } from '../queue/email-metrics.js';
 import { notifyEmailQueued } from '../queue/queue-notifier.js';
 import { renderEmailTemplate, TemplateRenderError } from '../templates/render-email-template.js';
@@ -13,6 +12,7 @@ import {
   type NewEmail,
 } from './email-repository.js';
 import { EMAIL_LIMITS } from './limits.js';
+import type { SendEmailRequest } from './send-email-request.js';
 
 export interface AcceptContext {
   tenantId: string;

@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { CONTROL_CHARACTERS, formatMailbox, parseMailbox } from '../../emails/email-address.js';
 import { EMAIL_LIMITS as LIMITS } from '../../emails/limits.js';
 import { RESERVED_HEADERS } from '../../emails/reserved-headers.js';
+import type { SendEmailRequest } from '../../emails/send-email-request.js';
 
 /**
  * The body of POST /v1/emails and /v1/send: Resend's send-email request (snake_case, as the
- * Resend SDKs send it). Parsing normalises recipients to lists and mailboxes to `"Name" <addr>`.
+ * Resend SDKs send it). Parsing normalises recipients to lists and mailboxes to `"Name" <addr>`,
+ * and yields the emails layer's SendEmailRequest (checked by the `satisfies` below).
  */
 
 const mailbox = z
@@ -144,9 +146,7 @@ export const sendEmailSchema = z
         message: `must total at most ${LIMITS.attachmentBytes} bytes decoded (got ${attachmentBytes})`,
       });
     }
-  });
-
-export type SendEmailRequest = z.output<typeof sendEmailSchema>;
+  }) satisfies z.ZodType<SendEmailRequest>;
 
 export const sendEmailResponseSchema = z.object({
   id: z.uuid(),
