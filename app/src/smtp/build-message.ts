@@ -1,6 +1,6 @@
 import type { SendMailOptions } from 'nodemailer';
-import { RESERVED_HEADERS } from '../emails/reserved-headers.js';
-import type { QueuedEmail } from '../queue/queued-email.js';
+import type { OutgoingEmail } from './outgoing-email.js';
+import { RESERVED_HEADERS } from './reserved-headers.js';
 
 /** The message cannot be built from the row; retrying would not help. */
 export class InvalidMessageError extends Error {
@@ -14,13 +14,13 @@ const LINE_BREAKS = /[\r\n\u0000]/;
  * The stable Message-ID of an email: derived from its id (and the sender's domain, which
  * receiving filters expect), so every redelivery of one email carries the same Message-ID.
  */
-export function messageIdFor(email: Pick<QueuedEmail, 'id' | 'fromAddress'>): string {
+export function messageIdFor(email: Pick<OutgoingEmail, 'id' | 'fromAddress'>): string {
   const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(email.fromAddress)?.[1] ?? 'selfmx';
   return `<${email.id}@${domain.toLowerCase()}>`;
 }
 
 /** nodemailer's message for a claimed email. Bcc goes to the envelope only, never a header. */
-export function buildMessage(email: QueuedEmail): SendMailOptions {
+export function buildMessage(email: OutgoingEmail): SendMailOptions {
   return {
     from: email.fromAddress,
     to: [...email.toAddresses],

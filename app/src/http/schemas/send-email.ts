@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { CONTROL_CHARACTERS, formatMailbox, parseMailbox } from '../../emails/email-address.js';
 import { EMAIL_LIMITS as LIMITS } from '../../emails/limits.js';
-import { RESERVED_HEADERS } from '../../emails/reserved-headers.js';
 import type { SendEmailRequest } from '../../emails/send-email-request.js';
+import { RESERVED_HEADERS } from '../../smtp/reserved-headers.js';
 
 /**
  * The body of POST /v1/emails and /v1/send: Resend's send-email request (snake_case, as the
