@@ -64,7 +64,24 @@ export const LAYERS: readonly LayeredSystem[] = [
  * Imports that break the rules today and are being removed on other branches. Each is left
  * out of both checks; the test fails once one no longer exists, so that it leaves this list.
  */
-const KNOWN_VIOLATIONS: readonly (ImportEdge & { why: string })[] = [];
+// TODO(issue 11): empty this list when the config and stacks branches of issue 11 are merged.
+const KNOWN_VIOLATIONS: readonly (ImportEdge & { why: string })[] = [
+  {
+    from: 'app/src/config/app-config.ts',
+    to: 'app/src/db/database-settings.ts',
+    why: 'config -> db -> config: the env declarations rewrite of app/src/config removes it',
+  },
+  ...['container-secrets', 'database', 'open-ingress'].map((checker) => ({
+    from: `stacks/aspects/${checker}-guardrail.ts`,
+    to: 'stacks/aspects/production-guardrails.ts',
+    why: 'the GuardrailViolation type cycle: the stacks refactor moves the type out',
+  })),
+  {
+    from: 'stacks/config/aws-config.ts',
+    to: 'stacks/constructs/aws/connection-budget.ts',
+    why: 'config imports a construct (and constructs import config): the budget check is config',
+  },
+];
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const files = listTypeScriptFiles(root, ['app/src', 'stacks', 'main.ts']);
