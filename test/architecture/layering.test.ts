@@ -19,9 +19,8 @@ import {
 /**
  * The layers of the repo, top to bottom. A file may import files of its own layer or of a
  * lower one; no two files and no two modules may import each other, directly or in a ring.
- * docs/architecture.md describes the same table.
  */
-export const LAYERS: readonly LayeredSystem[] = [
+const LAYERS: readonly LayeredSystem[] = [
   {
     name: 'app',
     layers: [
