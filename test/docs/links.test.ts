@@ -8,6 +8,7 @@ import {
   documentationPages,
   githubSlug,
   repositoryReader,
+  unclosedFenceOf,
 } from './markdown-links.js';
 
 const REPOSITORY_ROOT = join(fileURLToPath(import.meta.url), '../../..');
@@ -82,6 +83,11 @@ describe('documentation links: the checker', () => {
     ].join('\n');
     assert.deepEqual(brokenTargets(page), ['../nowhere.md']);
   });
+
+  it('finds a code fence that is never closed', () => {
+    assert.equal(unclosedFenceOf('# Page\n```bash\nnpm test\n```\ntext'), undefined);
+    assert.equal(unclosedFenceOf('# Page\n```bash\nnpm test\n\n## Hidden heading'), 2);
+  });
 });
 
 describe('documentation links: the repository', () => {
@@ -91,6 +97,12 @@ describe('documentation links: the repository', () => {
     assert.ok(pages.includes('README.md'));
     assert.ok(pages.includes('CHANGELOG.md'));
     assert.ok(pages.filter((page) => page.startsWith('docs/')).length >= 10, pages.join());
+  });
+
+  it('closes every code fence', () => {
+    const read = repositoryReader(REPOSITORY_ROOT);
+    const unclosed = pages.filter((page) => unclosedFenceOf(read(page) ?? '') !== undefined);
+    assert.deepEqual(unclosed, []);
   });
 
   it('has no relative link to a missing file or heading', () => {

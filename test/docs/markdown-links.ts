@@ -15,19 +15,34 @@ const INLINE_LINK = /!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g;
 const REFERENCE_DEFINITION = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$/;
 const EXTERNAL = /^(?:[a-z][a-z0-9+.-]*:|\/\/)/i;
 
-/** The lines of a Markdown page outside fenced code blocks, with their 1-based numbers. */
-function proseLines(markdown: string): { text: string; line: number }[] {
-  const lines: { text: string; line: number }[] = [];
-  let fence: string | undefined;
+/**
+ * The lines of a Markdown page outside fenced code blocks, with their 1-based numbers, and the
+ * line of a fence that is never closed (it would hide the rest of the page).
+ */
+function splitFences(markdown: string): {
+  prose: { text: string; line: number }[];
+  unclosedFence: number | undefined;
+} {
+  const prose: { text: string; line: number }[] = [];
+  let fence: { marker: string; line: number } | undefined;
   markdown.split('\n').forEach((text, index) => {
     const marker = FENCE.exec(text)?.[1];
-    if (marker && (fence === undefined || marker === fence)) {
-      fence = fence === undefined ? marker : undefined;
+    if (marker && (fence === undefined || marker === fence.marker)) {
+      fence = fence === undefined ? { marker, line: index + 1 } : undefined;
       return;
     }
-    if (fence === undefined) lines.push({ text, line: index + 1 });
+    if (fence === undefined) prose.push({ text, line: index + 1 });
   });
-  return lines;
+  return { prose, unclosedFence: fence?.line };
+}
+
+function proseLines(markdown: string): { text: string; line: number }[] {
+  return splitFences(markdown).prose;
+}
+
+/** The line of a code fence that is never closed, if any. */
+export function unclosedFenceOf(markdown: string): number | undefined {
+  return splitFences(markdown).unclosedFence;
 }
 
 /** Inline code spans hold example syntax, not links. */
