@@ -13,7 +13,7 @@ import { measureSynth, type SynthResult } from './scenarios/synth.js';
  * `npm run bench`: builds the bundle, then measures the real `node app/dist/selfmx.js` against a
  * real PostgreSQL 15 and SMTP sink it starts itself. Every throughput is also measured for a
  * baseline in the same run, and the key figures are ratios to it, so they mean something on a
- * shared, noisy machine. BENCH_QUICK=1 shrinks every size for a smoke run (not for the README).
+ * shared, noisy machine. BENCH_QUICK=1 shrinks every size for a smoke run (not for bench/results).
  */
 const quick = process.env.BENCH_QUICK === '1';
 const sizes = {

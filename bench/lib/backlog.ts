@@ -66,11 +66,8 @@ export async function insertBacklog(pool: pg.Pool, count: number): Promise<numbe
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    // A real backlog builds up over many commits while autovacuum keeps the statistics current.
-    // One big INSERT is different: an autovacuum ANALYZE that runs meanwhile sees pages full of
-    // uncommitted rows, records "0 live rows", and the planner then treats 100 000 queued emails
-    // as one (seen in a run: the claim joined through a full index scan, 3 s per claim). So keep
-    // autovacuum off the table during the insert and analyze it as part of the same commit.
+    // An autovacuum ANALYZE during one big INSERT records "0 live rows" and the claim is then
+    // planned as a full index scan: keep autovacuum off the table and analyze in the same commit.
     await client.query('LOCK TABLE emails IN SHARE UPDATE EXCLUSIVE MODE');
     await client.query(
       `INSERT INTO emails (${columns.join(', ')})

@@ -11,8 +11,8 @@ const HEADER_END = Buffer.from('\r\n\r\n');
  * One keep-alive HTTP/1.1 connection that sends a request and waits for its response before the
  * next (what each closed-loop "user" of the ingest runs does). It writes pre-built request bytes
  * and reads Content-Length framed responses, and nothing more: the load generator shares the two
- * cores with the app and PostgreSQL, and node:http cost ~0.35 ms of CPU per request here, a third
- * of what the app itself spends. Fastify always answers JSON with Content-Length.
+ * cores with the app and PostgreSQL, and node:http's own CPU per request would take a large share
+ * of them. Fastify always answers JSON with Content-Length.
  */
 export class RawHttpConnection {
   private socket: Socket | undefined;

@@ -1,4 +1,4 @@
-/** A plain-text table with right-aligned numbers, for the terminal and the README. */
+/** A plain-text table with right-aligned numbers, for the terminal and bench/results/latest.txt. */
 export function formatTable(title: string, headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((row) => row.map(formatCell))];
   const widths = headers.map((_, column) =>

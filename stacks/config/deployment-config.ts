@@ -52,7 +52,7 @@ const ENV_NAME = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
 /** The shortest SELFMX_API_KEY accepted: `openssl rand -hex 32` gives 64 characters. */
 export const MIN_API_KEY_LENGTH = 32;
 
-/** Seed defaults (database-options.md). */
+/** The app's documented pool defaults (docs/database.md#pool-settings). */
 export const DEFAULT_POOL_SIZE = 10;
 export const DEFAULT_POOL_TIMEOUT_SECONDS = 30;
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 300;

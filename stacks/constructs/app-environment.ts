@@ -2,8 +2,8 @@ import { Fn, Token } from 'cdktf';
 import type { DatabasePoolConfig, LogLevel } from '../config/deployment-config.js';
 
 /**
- * The SelfMX container environment (DESIGN.md "App environment"), built the same way for every
- * target so that the migration job and the app always get identical database settings.
+ * The SelfMX container environment (docs/configuration.md#app-variables), built the same way
+ * for every target so that the migration job and the app always get identical database settings.
  * Values may be Terraform tokens (a generated password, a container name).
  */
 export type AppEnvironment = Readonly<Record<string, string>>;

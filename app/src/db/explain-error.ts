@@ -27,7 +27,7 @@ const UNTRUSTED_CERT_CODES = new Set([
 
 /**
  * Operator-facing text for a database failure: what happened, against which server, and what to
- * change. Covers the troubleshooting cases of the README; anything else keeps the driver's
+ * change. Covers the cases of docs/troubleshooting.md; anything else keeps the driver's
  * message. The password never appears, even if a driver message were to contain it.
  */
 export function explainDatabaseError(error: unknown, settings: Settings): string {

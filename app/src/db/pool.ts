@@ -60,8 +60,8 @@ export function createPool(settings: DatabaseSettings, logger?: Logger): pg.Pool
   });
   // pg-pool drops its own error listener while a client is checked out (a transaction): if the
   // server goes away between two of its queries, the client's 'error' event would crash the
-  // process. With this listener the transaction's next query fails instead (found by the
-  // PostgreSQL-outage drill, test/drills/postgres-outage.test.ts).
+  // process. With this listener the transaction's next query fails instead
+  // (test/drills/postgres-outage.test.ts).
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });

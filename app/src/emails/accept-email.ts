@@ -30,14 +30,10 @@ export type AcceptResult =
   | { kind: 'invalid'; field: string; message: string };
 
 /**
- * Emails share one INSERT statement (see statement-batcher.ts): up to 64 of them, and up to
- * 64 Ki characters of content (subject, bodies, attachments) unless one email alone is larger.
- * The batch goes to PostgreSQL as one JSON string: below V8's large-object size (128 KiB) it
- * dies young, above it it is allocated in the old generation and waits for a full GC (~18 MiB
- * more peak RSS at 64 concurrent requests of ~3 KB emails, npm run bench); and emails of up
- * to 10 MiB must not add up to one string of hundreds of megabytes. One statement at a time:
- * fewer, larger statements beat two overlapping ones at 16 concurrent requests (six of six
- * paired ingest runs of the bench, by 0.02 or more of the ratio).
+ * Emails share one INSERT statement (see statement-batcher.ts), sent as one JSON string: the
+ * size cap keeps that string below V8's large-object size, so it dies young, and keeps large
+ * emails from adding up to one huge string. One statement at a time: fewer, larger statements
+ * accept more emails per second than overlapping ones (docs/performance.md).
  */
 const ACCEPT_BATCH: BatchLimits<EmailToQueue> = {
   maxBatch: 64,

@@ -1,4 +1,4 @@
-/** Limits of the sending API (documented in the README's API section). */
+/** Limits of the sending API (documented in docs/http-api.md#limits). */
 export const EMAIL_LIMITS = Object.freeze({
   /** Whole JSON request body, attachments included. */
   bodyBytes: 10 * 1024 * 1024,

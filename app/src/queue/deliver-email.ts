@@ -53,8 +53,8 @@ export async function recordDelivery(
   }
   if (recorded === 'gave-up') return;
   countOutcome(outcome);
-  // Every outcome is in email_events (GET /v1/logs); the log adds the ones that need a look.
-  // A log line per delivered email cost a tenth of the delivery throughput (npm run bench).
+  // Every outcome is in email_events (GET /v1/logs); the log adds the ones that need a look,
+  // since a line per delivered email costs delivery throughput (docs/performance.md).
   const level = outcome.type === 'delivered' ? 'debug' : 'warn';
   context.logger[level]({ ...about, smtp: outcome.smtpResponse }, `email ${outcome.type}`);
 }

@@ -8,8 +8,8 @@ const notifiers = new WeakMap<pg.Pool, () => void>();
 
 /**
  * Wakes the queue workers of every process after an email was committed. NOTIFY takes a
- * cluster-wide lock while its transaction commits, so one per accepted email serialised the
- * API's commits (bench/experiments/ingest-sql-variants.ts): the first email after a quiet spell
+ * cluster-wide lock while its transaction commits, so one per accepted email would serialise the
+ * API's commits: the first email after a quiet spell
  * notifies at once, and all emails committed during the next COALESCE_MS share one trailing
  * NOTIFY, which is sent after they committed. A failed NOTIFY is left to the workers' polling.
  */
