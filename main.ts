@@ -1,5 +1,6 @@
 import { App } from 'cdktf';
 import { AwsStack } from './stacks/aws-stack.js';
+import { loadAwsConfig } from './stacks/config/aws-config.js';
 import { loadLocalConfig } from './stacks/config/local-config.js';
 import { LocalStack } from './stacks/local-stack.js';
 
@@ -7,5 +8,5 @@ import { LocalStack } from './stacks/local-stack.js';
 // the stacks' settings are read from the environment (the SELFMX_* variables).
 const app = new App();
 new LocalStack(app, 'selfmx-local', { config: loadLocalConfig(process.env) });
-new AwsStack(app, 'selfmx-aws', { env: process.env });
+new AwsStack(app, 'selfmx-aws', { config: loadAwsConfig(process.env) });
 app.synth();

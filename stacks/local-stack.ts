@@ -1,21 +1,16 @@
-import { DockerProvider } from '@cdktf/provider-docker/lib/provider/index.js';
-import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { MIN_API_KEY_LENGTH } from './config/deployment-config.js';
 import type { LocalConfig } from './config/local-config.js';
-import {
-  migrationEnvironment,
-  type SmtpEnvironmentProps,
-  serviceEnvironment,
-} from './constructs/app-environment.js';
+import { migrationEnvironment, serviceEnvironment } from './constructs/app-environment.js';
 import { AppContainer } from './constructs/docker/app-container.js';
 import { AppImage } from './constructs/docker/app-image.js';
-import { MailCatcher } from './constructs/docker/mail-catcher.js';
+import { MailDelivery } from './constructs/docker/mail-delivery.js';
 import { MigrationJob } from './constructs/docker/migration-job.js';
 import { PostgresContainer } from './constructs/docker/postgres-container.js';
 import { PrivateNetwork } from './constructs/docker/private-network.js';
-import { LocalStateBackend } from './constructs/local-state-backend.js';
+import { addLocalOutputs } from './constructs/docker/stack-outputs.js';
+import { configureDockerTerraform } from './constructs/docker/terraform-setup.js';
 import { releaseHash } from './constructs/release-hash.js';
 import { SecretInput } from './constructs/secret-input.js';
 
@@ -25,9 +20,6 @@ export interface LocalStackProps {
   /** @default the hash of the repository's release inputs */
   readonly releaseHash?: string;
 }
-
-/** Terraform 1.5 has every feature used here (postconditions, replace_triggered_by). */
-export const REQUIRED_TERRAFORM_VERSION = '>= 1.5.0';
 
 /**
  * selfmx-local: SelfMX on one Docker host. A private network; PostgreSQL 15 with a named volume
@@ -42,11 +34,7 @@ export class LocalStack extends TerraformStack {
     const config = props.config;
     this.config = config;
     const env = config.env;
-
-    this.addOverride('terraform.required_version', REQUIRED_TERRAFORM_VERSION);
-    new LocalStateBackend(this, 'state', { env });
-    new DockerProvider(this, 'docker');
-    new RandomProvider(this, 'random');
+    configureDockerTerraform(this, { env });
 
     const network = new PrivateNetwork(this, 'network', { env });
     const postgres = new PostgresContainer(this, 'postgres', {
@@ -65,7 +53,13 @@ export class LocalStack extends TerraformStack {
       description: 'The bootstrap admin API key (SELFMX_API_KEY); set it as TF_VAR_api_key.',
       minLength: MIN_API_KEY_LENGTH,
     });
-    const { smtp, mailCatcher } = this.mailDelivery(config, network);
+    const mail = new MailDelivery(this, {
+      env,
+      relay: config.smtp,
+      network,
+      mailpitImage: config.mailpit.image,
+      mailpitUiPort: config.mailpit.uiPort,
+    });
 
     const database = { url: postgres.databaseUrl(), pool: config.database };
     const log = { level: config.logLevel };
@@ -84,64 +78,11 @@ export class LocalStack extends TerraformStack {
       env,
       image,
       network,
-      environment: serviceEnvironment({ database, log, apiKey: apiKey.value, smtp }),
+      environment: serviceEnvironment({ database, log, apiKey: apiKey.value, smtp: mail.smtp }),
       publish: { port: config.http.port, address: config.http.bindAddress },
-      dependsOn: [migration.container, ...(mailCatcher ? [mailCatcher.container] : [])],
+      dependsOn: [migration.container, ...(mail.mailCatcher ? [mail.mailCatcher.container] : [])],
     });
 
-    this.outputs(config, apiKey, postgres, mailCatcher);
+    addLocalOutputs(this, { ...config, apiKey, postgres, mailCatcher: mail.mailCatcher });
   }
-
-  /** The configured SMTP relay, or else a Mailpit container on the private network. */
-  private mailDelivery(
-    config: LocalConfig,
-    network: PrivateNetwork,
-  ): { smtp: SmtpEnvironmentProps; mailCatcher?: MailCatcher } {
-    if (config.smtp === undefined) {
-      const mailCatcher = new MailCatcher(this, 'mailpit', {
-        env: config.env,
-        network,
-        image: config.mailpit.image,
-        uiPort: config.mailpit.uiPort,
-      });
-      return { smtp: mailCatcher.smtp, mailCatcher };
-    }
-    const { pass, ...relay } = config.smtp;
-    if (pass === 'none') return { smtp: relay };
-    const password = new SecretInput(this, 'smtp-pass', {
-      source: 'variable',
-      variableName: 'smtp_pass',
-      description: 'The SMTP relay password (SELFMX_SMTP_PASS); set it as TF_VAR_smtp_pass.',
-    });
-    return { smtp: { ...relay, pass: password.value } };
-  }
-
-  private outputs(
-    config: LocalConfig,
-    apiKey: SecretInput,
-    postgres: PostgresContainer,
-    mailCatcher: MailCatcher | undefined,
-  ): void {
-    const stackDirectory = `cdktf.out/stacks/${this.node.id}`;
-    new TerraformOutput(this, 'environment', { value: config.env });
-    new TerraformOutput(this, 'api_url', {
-      value: `http://${urlHost(config.http.bindAddress)}:${config.http.port}`,
-    });
-    new TerraformOutput(this, 'api_key', { value: apiKey.value, sensitive: true });
-    new TerraformOutput(this, 'api_key_command', {
-      description: 'How to print the bootstrap admin API key',
-      value: `terraform -chdir=${stackDirectory} output -raw api_key`,
-    });
-    new TerraformOutput(this, 'postgres_container', { value: postgres.host });
-    new TerraformOutput(this, 'mailpit_url', {
-      description: 'The Mailpit web UI (every message the app sends), when no SMTP relay is set',
-      value: mailCatcher?.uiUrl ?? 'none: SELFMX_SMTP_HOST is set, mail goes to the relay',
-    });
-  }
-}
-
-/** The address to browse to: a wildcard bind is reached through localhost. */
-function urlHost(bindAddress: string): string {
-  if (bindAddress === '0.0.0.0' || bindAddress === '::') return 'localhost';
-  return bindAddress.includes(':') ? `[${bindAddress}]` : bindAddress;
 }

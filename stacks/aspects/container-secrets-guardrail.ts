@@ -1,6 +1,6 @@
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition/index.js';
 import type { TerraformResource } from 'cdktf';
-import type { GuardrailViolation } from './production-guardrails.js';
+import type { GuardrailViolation } from './guardrail-violation.js';
 
 /** Variable names that hold secrets: they belong in `secrets` (Secrets Manager), never `environment`. */
 export function isSecretVariable(name: string): boolean {

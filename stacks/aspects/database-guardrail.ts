@@ -1,7 +1,7 @@
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance/index.js';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group/index.js';
 import type { TerraformResource } from 'cdktf';
-import type { GuardrailViolation } from './production-guardrails.js';
+import type { GuardrailViolation } from './guardrail-violation.js';
 
 export const MIN_BACKUP_RETENTION_DAYS = 7;
 

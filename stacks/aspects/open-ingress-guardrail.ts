@@ -9,7 +9,7 @@ import {
   TerraformStack,
   Tokenization,
 } from 'cdktf';
-import type { GuardrailViolation } from './production-guardrails.js';
+import type { GuardrailViolation } from './guardrail-violation.js';
 
 const ANYWHERE = new Set(['0.0.0.0/0', '::/0']);
 const LOAD_BALANCER_PORTS = new Set([80, 443]);

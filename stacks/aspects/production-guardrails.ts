@@ -2,15 +2,8 @@ import { Annotations, type IAspect, TerraformResource } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { checkContainerSecrets } from './container-secrets-guardrail.js';
 import { checkDatabase } from './database-guardrail.js';
+import type { GuardrailCheck } from './guardrail-violation.js';
 import { checkOpenIngress } from './open-ingress-guardrail.js';
-
-/** One broken rule: what is wrong and how to fix it. */
-export interface GuardrailViolation {
-  readonly problem: string;
-  readonly fix: string;
-}
-
-export type GuardrailCheck = (resource: TerraformResource) => GuardrailViolation[];
 
 const CHECKS: GuardrailCheck[] = [checkDatabase, checkContainerSecrets, checkOpenIngress];
 

@@ -29,7 +29,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { AwsStack, RDS_CA_BUNDLE_PATH } from '../../stacks/aws-stack.js';
+import { AwsStack } from '../../stacks/aws-stack.js';
+import { loadAwsConfig } from '../../stacks/config/aws-config.js';
+import { RDS_CA_BUNDLE_PATH } from '../../stacks/constructs/aws/task-environments.js';
 import { type AppProcess, startApp } from '../support/app-process.js';
 import { type BundleCopy, sharedBundleCopy } from '../support/bundle.js';
 import { imageEntrypoint, runToExit } from '../support/container-process.js';
@@ -129,12 +131,12 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
     // A production deployment with an authenticated SMTP relay (so SMTP_PASS is a secret too).
     const synthesized = synthesizeToDirectory('selfmx-aws', (cdkApp) => {
       new AwsStack(cdkApp, 'selfmx-aws', {
-        env: {
+        config: loadAwsConfig({
           SELFMX_ENV: 'prod',
           SELFMX_SMTP_HOST: 'smtp.example.com',
           SELFMX_SMTP_USER: 'selfmx',
           SELFMX_SMTP_PASS: 'given-at-deploy-as-TF_VAR_smtp_pass',
-        },
+        }),
       });
     });
     rmSync(synthesized.outdir, { recursive: true, force: true });

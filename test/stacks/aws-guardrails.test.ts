@@ -12,6 +12,7 @@ import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-securit
 import { Aspects, TerraformStack, Testing } from 'cdktf';
 import { ProductionGuardrails } from '../../stacks/aspects/production-guardrails.js';
 import { AwsStack } from '../../stacks/aws-stack.js';
+import { loadAwsConfig } from '../../stacks/config/aws-config.js';
 
 /**
  * Builds a stack with deliberately bad resources, applies the guardrails and runs a full
@@ -247,7 +248,9 @@ describe('production guardrails (cdktf Aspect)', () => {
   test('the production stack itself: SELFMX_BACKUP_RETENTION_DAYS=3 fails its synth', () => {
     const app = Testing.app();
     try {
-      new AwsStack(app, 'selfmx-aws', { env: { SELFMX_BACKUP_RETENTION_DAYS: '3' } });
+      new AwsStack(app, 'selfmx-aws', {
+        config: loadAwsConfig({ SELFMX_BACKUP_RETENTION_DAYS: '3' }),
+      });
       assert.throws(
         () => app.synth(),
         /aws_db_instance "selfmx-aws\/database\/instance" keeps backups for 3 days, under 7\. Fix: .*SELFMX_BACKUP_RETENTION_DAYS.*SELFMX_EPHEMERAL=true/,
@@ -260,7 +263,7 @@ describe('production guardrails (cdktf Aspect)', () => {
   test('an ephemeral environment is not guarded: 1-day backups synthesize', () => {
     const app = Testing.app();
     try {
-      new AwsStack(app, 'selfmx-aws', { env: { SELFMX_EPHEMERAL: 'true' } });
+      new AwsStack(app, 'selfmx-aws', { config: loadAwsConfig({ SELFMX_EPHEMERAL: 'true' }) });
       assert.doesNotThrow(() => app.synth());
     } finally {
       rmSync(app.outdir, { recursive: true, force: true });
@@ -271,7 +274,9 @@ describe('production guardrails (cdktf Aspect)', () => {
     const app = Testing.app();
     try {
       new AwsStack(app, 'selfmx-aws', {
-        env: { SELFMX_CERTIFICATE_ARN: 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123' },
+        config: loadAwsConfig({
+          SELFMX_CERTIFICATE_ARN: 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123',
+        }),
       });
       assert.doesNotThrow(() => app.synth());
     } finally {

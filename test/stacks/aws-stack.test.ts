@@ -3,10 +3,13 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { AnnotationMetadataEntryType, Testing } from 'cdktf';
 import type { Env } from '../../app/src/config/env-reader.js';
 import { isSecretVariable } from '../../stacks/aspects/container-secrets-guardrail.js';
-import { AwsStack, RDS_CA_BUNDLE_PATH } from '../../stacks/aws-stack.js';
+import { AwsStack } from '../../stacks/aws-stack.js';
+import { loadAwsConfig } from '../../stacks/config/aws-config.js';
 import { maxConnections } from '../../stacks/constructs/aws/connection-budget.js';
+import { RDS_CA_BUNDLE_PATH } from '../../stacks/constructs/aws/task-environments.js';
 import { REPOSITORY_ROOT, releaseHash } from '../../stacks/constructs/release-hash.js';
 import {
   resourcesOfType,
@@ -16,7 +19,7 @@ import {
 } from '../support/synth.js';
 
 function synthAws(env: Env = {}): TerraformJson {
-  return synthStack((app) => new AwsStack(app, 'selfmx-aws', { env }));
+  return synthStack((app) => new AwsStack(app, 'selfmx-aws', { config: loadAwsConfig(env) }));
 }
 
 /** The one resource of a type whose logical id starts with `prefix` (ids end in a hash). */
@@ -468,6 +471,35 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     }
   });
 
+  test('synth warns, on the stack, about SES without credentials and plain HTTP in production', () => {
+    const warnings = (env: Env) => {
+      const app = Testing.app();
+      try {
+        const stack = new AwsStack(app, 'selfmx-aws', { config: loadAwsConfig(env) });
+        return stack.node.metadata
+          .filter((entry) => entry.type === AnnotationMetadataEntryType.WARN)
+          .map((entry) => String(entry.data));
+      } finally {
+        rmSync(app.outdir, { recursive: true, force: true });
+      }
+    };
+    const [ses, http, ...others] = warnings({ SELFMX_AWS_REGION: 'eu-west-1' });
+    assert.match(
+      ses ?? '',
+      /^SELFMX_SMTP_HOST is unset: .*email-smtp\.eu-west-1\.amazonaws\.com:587/,
+    );
+    assert.match(http ?? '', /^SELFMX_CERTIFICATE_ARN is unset: .*plain HTTP/);
+    assert.deepEqual(others, []);
+    assert.deepEqual(
+      warnings({ SELFMX_EPHEMERAL: 'true', SELFMX_SMTP_HOST: 'smtp.example.com' }),
+      [],
+    );
+    assert.deepEqual(
+      warnings({ SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_CERTIFICATE_ARN: CERTIFICATE }),
+      [],
+    );
+  });
+
   test('state in S3 with SELFMX_STATE_BUCKET: encrypted, locked, one key per environment', () => {
     const native = synthAws({ SELFMX_ENV: 'prod', SELFMX_STATE_BUCKET: 'acme-terraform-state' });
     assert.deepEqual(native.terraform.backend.s3, {
@@ -504,7 +536,10 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
         cache = join(dir, 'terraform.tfstate');
         writeFileSync(cache, cached(cachedKey));
         new AwsStack(app, 'selfmx-aws', {
-          env: { SELFMX_ENV: 'prod', SELFMX_STATE_BUCKET: 'acme-terraform-state' },
+          config: loadAwsConfig({
+            SELFMX_ENV: 'prod',
+            SELFMX_STATE_BUCKET: 'acme-terraform-state',
+          }),
         });
       });
       try {
@@ -517,7 +552,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
 
   test('npm run synth output holds no absolute path of this machine', () => {
     const { outdir, text } = synthesizeToDirectory('selfmx-aws', (app) => {
-      new AwsStack(app, 'selfmx-aws', { env: {} });
+      new AwsStack(app, 'selfmx-aws', { config: loadAwsConfig({}) });
     });
     try {
       for (const path of [

@@ -61,7 +61,7 @@ export class Alarms extends Construct {
     const nearBudget = Math.floor(props.connectionBudget * 0.8);
     alarm(
       'db-connections',
-      `Database connections above 80% of the ${props.connectionBudget} that max_connections leaves SelfMX: see the README (scaling within the budget)`,
+      `Database connections above 80% of the ${props.connectionBudget} that max_connections leaves SelfMX: see docs/operations.md (scaling within the connection budget)`,
       {
         namespace: 'AWS/RDS',
         metricName: 'DatabaseConnections',

@@ -1,0 +1,81 @@
+import type { Construct } from 'constructs';
+import {
+  type DatabasePoolConfig,
+  type LogLevel,
+  MIN_API_KEY_LENGTH,
+  type SecretSource,
+  type SmtpRelayConfig,
+} from '../../config/deployment-config.js';
+import {
+  type AppEnvironment,
+  databaseUrl,
+  migrationEnvironment,
+  serviceEnvironment,
+} from '../app-environment.js';
+import { SecretInput } from '../secret-input.js';
+import type { Database } from './database.js';
+import { sesRelay } from './ses-relay.js';
+
+/** Where app/Dockerfile puts the Amazon RDS CA bundle (verify-full checks the server against it). */
+export const RDS_CA_BUNDLE_PATH = '/app/certs/rds-global-bundle.pem';
+
+export interface TaskEnvironmentsProps {
+  readonly database: Database;
+  /** DB_POOL_SIZE, DB_POOL_TIMEOUT and DB_IDLE_TIMEOUT, the same for both tasks. */
+  readonly pool: DatabasePoolConfig;
+  readonly logLevel: LogLevel;
+  /** Where the bootstrap admin API key comes from. */
+  readonly apiKey: SecretSource;
+  /** The SMTP relay; undefined sends through Amazon SES in `region`. */
+  readonly smtp: SmtpRelayConfig | undefined;
+  readonly region: string;
+}
+
+/**
+ * The environments of the serve and migrate tasks, built as for the local stack, and the
+ * sensitive inputs they hold (the API key, the SMTP password). AppSecrets moves the secret
+ * variables to Secrets Manager.
+ *
+ * Not a construct of its own: the inputs are declared in `scope` (the stack), which keeps their
+ * construct paths, and so the synthesized stack, as they have always been.
+ */
+export class TaskEnvironments {
+  readonly serve: AppEnvironment;
+  readonly migrate: AppEnvironment;
+  readonly apiKey: SecretInput;
+
+  constructor(scope: Construct, props: TaskEnvironmentsProps) {
+    const database = {
+      url: databaseUrl({
+        user: props.database.username,
+        // No password: PGPASSWORD comes from the RDS-managed secret (see AppSecrets).
+        host: props.database.address,
+        database: props.database.databaseName,
+        options: { sslmode: 'verify-full', sslrootcert: RDS_CA_BUNDLE_PATH },
+      }),
+      pool: props.pool,
+    };
+    const log = { level: props.logLevel };
+    this.apiKey = new SecretInput(scope, 'api-key', {
+      source: props.apiKey,
+      variableName: 'api_key',
+      description: 'The bootstrap admin API key (API_KEY); set TF_VAR_api_key',
+      minLength: MIN_API_KEY_LENGTH,
+    });
+    const smtpPass =
+      props.smtp?.pass === 'variable'
+        ? new SecretInput(scope, 'smtp-pass', {
+            source: 'variable',
+            variableName: 'smtp_pass',
+            description: 'The SMTP relay password (SMTP_PASS); set TF_VAR_smtp_pass',
+          }).value
+        : undefined;
+    this.serve = serviceEnvironment({
+      database,
+      log,
+      apiKey: this.apiKey.value,
+      smtp: props.smtp ? { ...props.smtp, pass: smtpPass } : sesRelay(props.region),
+    });
+    this.migrate = migrationEnvironment({ database, log });
+  }
+}
