@@ -19,6 +19,9 @@ export type AppVariableSpec = EnvVariable & {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'text'] as const;
 
+/** libpq's sslmode values that SelfMX supports, from least to most strict. */
+export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+
 export const DATABASE_URL_FORMAT =
   'postgres://user:password@host:5432/database?sslmode=verify-full';
 
@@ -38,6 +41,7 @@ export const APP_VARIABLES = [
     readBy: ALL,
     type: 'url',
     required: `set it to ${DATABASE_URL_FORMAT}`,
+    allowedDoc: 'a `postgres://` or `postgresql://` URL',
     secret: true,
     doc: '`postgres://user:password@host:port/database?options`, with the query options below; percent-encode special characters in the user name and password (`@` → `%40`, `:` → `%3A`, `/` → `%2F`, `%` → `%25`)',
   },
@@ -274,6 +278,33 @@ export const APP_VARIABLES = [
     doc: 'most connections each process keeps open to the relay (nodemailer pool, 100 messages per connection)',
   },
 ] as const satisfies readonly AppVariableSpec[];
+
+/**
+ * The query options DATABASE_URL may carry (anything else is refused). A pool option beats its
+ * DB_* variable and has the same default and bounds.
+ */
+export const DATABASE_URL_OPTIONS = [
+  {
+    name: 'sslmode',
+    values: SSL_MODES,
+    default: 'prefer',
+    doc: "TLS to the server, with libpq's meanings: with the same URL SelfMX connects exactly when `psql` does; use `verify-full` in production",
+  },
+  {
+    name: 'sslrootcert',
+    doc: "path of a PEM file with the CA certificate(s) that signed the server's certificate; required with `verify-ca` and `verify-full`, and must be readable whenever given",
+  },
+  {
+    name: 'pool_size',
+    variable: 'DB_POOL_SIZE',
+    doc: 'maximum connections this process opens',
+  },
+  {
+    name: 'pool_timeout',
+    variable: 'DB_POOL_TIMEOUT',
+    doc: 'seconds to wait for a connection',
+  },
+] as const;
 
 export type AppVariable = (typeof APP_VARIABLES)[number];
 export type AppVariableName = AppVariable['name'];

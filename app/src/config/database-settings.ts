@@ -3,23 +3,27 @@ import {
   type AppVariable,
   appEnvironmentReader,
   DATABASE_URL_FORMAT,
+  DATABASE_URL_OPTIONS,
+  SSL_MODES,
 } from './app-environment-spec.js';
 import { ConfigError } from './config-error.js';
 import type { Env, EnvReader } from './env-reader.js';
 import type { IntegerVariable } from './env-spec.js';
 
-/** libpq's sslmode values that SelfMX supports, from least to most strict. */
-export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export { SSL_MODES };
 export type SslMode = (typeof SSL_MODES)[number];
 
 /** The query options DATABASE_URL may carry; anything else is refused. */
-export const URL_OPTIONS = ['sslmode', 'sslrootcert', 'pool_size', 'pool_timeout'] as const;
+export const URL_OPTIONS = DATABASE_URL_OPTIONS.map((option) => option.name);
 
 /** libpq's default when the URL has no sslmode. */
-export const DEFAULT_SSL_MODE: SslMode = 'prefer';
+export const DEFAULT_SSL_MODE: SslMode = urlOption('sslmode').default;
 
 /** The URL options that override a DB_* variable, with the same default and bounds. */
-const POOL_OPTIONS = { pool_size: 'DB_POOL_SIZE', pool_timeout: 'DB_POOL_TIMEOUT' } as const;
+const POOL_OPTIONS = {
+  pool_size: urlOption('pool_size').variable,
+  pool_timeout: urlOption('pool_timeout').variable,
+} as const;
 
 export interface DatabaseSettings {
   readonly host: string;
@@ -250,4 +254,13 @@ function redactUrl(
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const credentials = `${encodeURIComponent(settings.user)}${hasPassword ? ':***' : ''}`;
   return `postgres://${credentials}@${host}:${settings.port}/${encodeURIComponent(settings.database)}${search}`;
+}
+
+function urlOption<N extends (typeof DATABASE_URL_OPTIONS)[number]['name']>(
+  name: N,
+): Extract<(typeof DATABASE_URL_OPTIONS)[number], { name: N }> {
+  return DATABASE_URL_OPTIONS.find((option) => option.name === name) as Extract<
+    (typeof DATABASE_URL_OPTIONS)[number],
+    { name: N }
+  >;
 }
