@@ -69,8 +69,6 @@ export interface AwsConfig extends DeploymentConfig {
   readonly stateBackend: StateBackendConfig | undefined;
 }
 
-export { LOG_RETENTION_DAYS };
-
 /** Old and new tasks run side by side during a rolling deploy: 2 × SELFMX_APP_COUNT at the peak. */
 export const DEPLOYMENT_MAXIMUM_PERCENT = 200;
 

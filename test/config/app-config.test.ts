@@ -24,7 +24,7 @@ function refusal(load: () => unknown): ConfigError {
 }
 
 describe('the app reads through its declarations', () => {
-  test('unset variables take the defaults DESIGN.md fixes', () => {
+  test('unset variables take the documented defaults', () => {
     const config = loadServiceConfig(REQUIRED);
     assert.deepEqual(config.http, {
       port: 8080,

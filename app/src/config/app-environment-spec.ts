@@ -2,9 +2,10 @@ import { type Env, EnvReader } from './env-reader.js';
 import type { DeclarationOf, EnvVariable } from './env-spec.js';
 
 /**
- * Every environment variable SelfMX reads, declared once (DESIGN.md "App environment" fixes the
- * names and defaults). The config loaders read through these declarations, the stacks take the
- * names, defaults and bounds from them, and docs/configuration.md is generated from them.
+ * Every environment variable SelfMX reads, declared once. The names and defaults are a contract
+ * with operators: change them only with a CHANGELOG entry. The config loaders read through these
+ * declarations, the stacks take names, defaults and bounds from them, and docs/configuration.md
+ * is generated from them.
  */
 
 /** The commands that read a variable: `selfmx serve|worker|migrate`, and `npm run dev`. */
