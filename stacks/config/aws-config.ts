@@ -1,12 +1,21 @@
 import { ConfigError } from '../../app/src/config/config-error.js';
-import { type Env, EnvReader } from '../../app/src/config/env-reader.js';
+import type { Env, EnvReader } from '../../app/src/config/env-reader.js';
 import {
   type ConnectionBudget,
   checkConnectionBudget,
   INSTANCE_CLASS_MEMORY_GIB,
   unknownInstanceClass,
-} from '../constructs/aws/connection-budget.js';
+} from './connection-budget.js';
 import { type DeploymentConfig, loadDeploymentConfig } from './deployment-config.js';
+import {
+  type DeploymentVariable,
+  deploymentEnvironmentReader,
+  deploymentVariable,
+  FARGATE_CPU_MEMORY,
+  LOG_RETENTION_DAYS,
+} from './deployment-environment-spec.js';
+
+type Reader = EnvReader<DeploymentVariable>;
 
 /** An existing VPC to deploy into, instead of the stack creating one. */
 export interface ExistingNetwork {
@@ -60,42 +69,16 @@ export interface AwsConfig extends DeploymentConfig {
   readonly stateBackend: StateBackendConfig | undefined;
 }
 
-/** The retention periods CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
-  3653,
-] as const;
-
-/** Fargate CPU units → the memory range (MiB) it accepts. */
-const FARGATE_CPU_MEMORY: Readonly<Record<number, readonly [number, number]>> = {
-  256: [512, 2048],
-  512: [1024, 4096],
-  1024: [2048, 8192],
-  2048: [4096, 16384],
-  4096: [8192, 30720],
-};
-
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-
 /** Old and new tasks run side by side during a rolling deploy: 2 × SELFMX_APP_COUNT at the peak. */
 export const DEPLOYMENT_MAXIMUM_PERCENT = 200;
 
 export function loadAwsConfig(env: Env): AwsConfig {
   const deployment = loadDeploymentConfig(env);
-  const read = new EnvReader(env);
-  const ephemeral = read.boolean('SELFMX_EPHEMERAL', false);
-  const region = matching(
-    read,
-    'SELFMX_AWS_REGION',
-    'us-east-1',
-    REGION,
-    'an AWS region such as eu-west-1',
-  );
-  const allocatedStorageGb = read.integer('SELFMX_DB_STORAGE_GB', 20, { min: 20, max: 65536 });
-  const maxAllocatedStorageGb = read.integer('SELFMX_DB_MAX_STORAGE_GB', 100, {
-    min: 21,
-    max: 65536,
-  });
+  const read = deploymentEnvironmentReader(env);
+  const ephemeral = read.value('SELFMX_EPHEMERAL');
+  const region = read.value('SELFMX_AWS_REGION');
+  const allocatedStorageGb = read.value('SELFMX_DB_STORAGE_GB');
+  const maxAllocatedStorageGb = read.value('SELFMX_DB_MAX_STORAGE_GB');
   if (maxAllocatedStorageGb <= allocatedStorageGb) {
     throw new ConfigError(
       'SELFMX_DB_MAX_STORAGE_GB',
@@ -104,7 +87,7 @@ export function loadAwsConfig(env: Env): AwsConfig {
   }
   const instanceClass = readInstanceClass(read);
   const app = Object.freeze({
-    count: read.integer('SELFMX_APP_COUNT', 2, { min: 1, max: 100 }),
+    count: read.value('SELFMX_APP_COUNT'),
     ...readTaskSize(read),
     deploymentMaximumPercent: DEPLOYMENT_MAXIMUM_PERCENT,
   });
@@ -119,72 +102,44 @@ export function loadAwsConfig(env: Env): AwsConfig {
     region,
     ephemeral,
     network: readExistingNetwork(read),
-    vpcCidr: matching(
-      read,
-      'SELFMX_VPC_CIDR',
-      '10.40.0.0/16',
-      /^10\.\d{1,3}\.0\.0\/16$|^172\.(1[6-9]|2\d|3[01])\.0\.0\/16$|^192\.168\.0\.0\/16$/,
-      'a private /16 such as 10.40.0.0/16',
-    ),
+    vpcCidr: read.value('SELFMX_VPC_CIDR'),
     db: Object.freeze({
       instanceClass,
       allocatedStorageGb,
       maxAllocatedStorageGb,
-      backupRetentionDays: read.integer('SELFMX_BACKUP_RETENTION_DAYS', ephemeral ? 1 : 14, {
-        min: 1,
-        max: 35,
-      }),
+      backupRetentionDays: withEphemeralDefault(read, 'SELFMX_BACKUP_RETENTION_DAYS', ephemeral),
     }),
     app,
     connectionBudget: Object.freeze(connectionBudget),
-    certificateArn: optionalMatching(
-      read,
-      'SELFMX_CERTIFICATE_ARN',
-      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
-      'an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)',
-    ),
-    logRetentionDays: readLogRetention(read, ephemeral ? 7 : 90),
+    certificateArn: read.value('SELFMX_CERTIFICATE_ARN'),
+    logRetentionDays: readLogRetention(read, ephemeral),
     alarms: readAlarmTarget(read),
     stateBackend: readStateBackend(read, region),
   });
 }
 
-function matching(
-  read: EnvReader,
-  name: string,
-  fallback: string,
-  pattern: RegExp,
-  expected: string,
-): string {
-  return optionalMatching(read, name, pattern, expected) ?? fallback;
+/** The declared default, or the ephemeral one with SELFMX_EPHEMERAL=true. */
+function withEphemeralDefault(
+  read: Reader,
+  name: 'SELFMX_BACKUP_RETENTION_DAYS' | 'SELFMX_LOG_RETENTION_DAYS',
+  ephemeral: boolean,
+): number {
+  const declaration = deploymentVariable(name);
+  return read.valueOr(name, ephemeral ? declaration.ephemeralDefault : declaration.default);
 }
 
-function optionalMatching(
-  read: EnvReader,
-  name: string,
-  pattern: RegExp,
-  expected: string,
-): string | undefined {
-  const value = read.optional(name);
-  if (value !== undefined && !pattern.test(value)) {
-    throw new ConfigError(name, `must be ${expected} (got "${value}")`);
-  }
-  return value;
-}
-
-function readInstanceClass(read: EnvReader): string {
-  const instanceClass = read.string('SELFMX_DB_INSTANCE_CLASS', 'db.t4g.medium');
+function readInstanceClass(read: Reader): string {
+  const instanceClass = read.value('SELFMX_DB_INSTANCE_CLASS');
   if (!(instanceClass in INSTANCE_CLASS_MEMORY_GIB)) throw unknownInstanceClass(instanceClass);
   return instanceClass;
 }
 
-function readSubnetIds(read: EnvReader, name: string): string[] | undefined {
-  const value = read.optional(name);
-  if (value === undefined) return undefined;
-  const ids = value
-    .split(',')
-    .map((id) => id.trim())
-    .filter(Boolean);
+function readSubnetIds(
+  read: Reader,
+  name: 'SELFMX_PRIVATE_SUBNET_IDS' | 'SELFMX_PUBLIC_SUBNET_IDS',
+): readonly string[] | undefined {
+  const ids = read.value(name);
+  if (ids === undefined) return undefined;
   const bad = ids.find((id) => !/^subnet-[0-9a-f]{8,17}$/.test(id));
   if (bad !== undefined) {
     throw new ConfigError(name, `"${bad}" is not a subnet id (subnet-0123456789abcdef0)`);
@@ -199,14 +154,9 @@ function readSubnetIds(read: EnvReader, name: string): string[] | undefined {
 }
 
 /** SELFMX_VPC_ID, SELFMX_PRIVATE_SUBNET_IDS and SELFMX_PUBLIC_SUBNET_IDS go together: all or none. */
-function readExistingNetwork(read: EnvReader): ExistingNetwork | undefined {
+function readExistingNetwork(read: Reader): ExistingNetwork | undefined {
   const given = {
-    SELFMX_VPC_ID: optionalMatching(
-      read,
-      'SELFMX_VPC_ID',
-      /^vpc-[0-9a-f]{8,17}$/,
-      'a VPC id (vpc-0123456789abcdef0)',
-    ),
+    SELFMX_VPC_ID: read.value('SELFMX_VPC_ID'),
     SELFMX_PRIVATE_SUBNET_IDS: readSubnetIds(read, 'SELFMX_PRIVATE_SUBNET_IDS'),
     SELFMX_PUBLIC_SUBNET_IDS: readSubnetIds(read, 'SELFMX_PUBLIC_SUBNET_IDS'),
   };
@@ -239,8 +189,8 @@ function readExistingNetwork(read: EnvReader): ExistingNetwork | undefined {
   });
 }
 
-function readTaskSize(read: EnvReader): { cpu: number; memory: number } {
-  const cpu = read.integer('SELFMX_APP_CPU', 512, { min: 256, max: 4096 });
+function readTaskSize(read: Reader): { cpu: number; memory: number } {
+  const cpu = read.value('SELFMX_APP_CPU');
   const range = FARGATE_CPU_MEMORY[cpu];
   if (range === undefined) {
     throw new ConfigError(
@@ -248,7 +198,7 @@ function readTaskSize(read: EnvReader): { cpu: number; memory: number } {
       `must be a Fargate CPU size: ${Object.keys(FARGATE_CPU_MEMORY).join(', ')} (got ${cpu})`,
     );
   }
-  const memory = read.integer('SELFMX_APP_MEMORY', range[0], { min: 512, max: 30720 });
+  const memory = read.valueOr('SELFMX_APP_MEMORY', range[0]);
   if (memory < range[0] || memory > range[1] || (memory > 512 && memory % 1024 !== 0)) {
     throw new ConfigError(
       'SELFMX_APP_MEMORY',
@@ -258,8 +208,8 @@ function readTaskSize(read: EnvReader): { cpu: number; memory: number } {
   return { cpu, memory };
 }
 
-function readLogRetention(read: EnvReader, fallback: number): number {
-  const days = read.integer('SELFMX_LOG_RETENTION_DAYS', fallback, { min: 1, max: 3653 });
+function readLogRetention(read: Reader, ephemeral: boolean): number {
+  const days = withEphemeralDefault(read, 'SELFMX_LOG_RETENTION_DAYS', ephemeral);
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
     throw new ConfigError(
       'SELFMX_LOG_RETENTION_DAYS',
@@ -269,19 +219,9 @@ function readLogRetention(read: EnvReader, fallback: number): number {
   return days;
 }
 
-function readAlarmTarget(read: EnvReader): AlarmTarget {
-  const email = optionalMatching(
-    read,
-    'SELFMX_ALARM_EMAIL',
-    /^[^@\s]+@[^@\s]+\.[^@\s]+$/,
-    'an e-mail address',
-  );
-  const topicArn = optionalMatching(
-    read,
-    'SELFMX_ALARM_TOPIC_ARN',
-    /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/,
-    'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)',
-  );
+function readAlarmTarget(read: Reader): AlarmTarget {
+  const email = read.value('SELFMX_ALARM_EMAIL');
+  const topicArn = read.value('SELFMX_ALARM_TOPIC_ARN');
   if (email !== undefined && topicArn !== undefined) {
     throw new ConfigError(
       'SELFMX_ALARM_EMAIL',
@@ -293,26 +233,10 @@ function readAlarmTarget(read: EnvReader): AlarmTarget {
   return Object.freeze({ kind: 'none' });
 }
 
-function readStateBackend(read: EnvReader, region: string): StateBackendConfig | undefined {
-  const bucket = optionalMatching(
-    read,
-    'SELFMX_STATE_BUCKET',
-    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-    'an S3 bucket name',
-  );
-  const lockTable = optionalMatching(
-    read,
-    'SELFMX_STATE_LOCK_TABLE',
-    /^[A-Za-z0-9_.-]{3,255}$/,
-    'a DynamoDB table name',
-  );
-  const stateRegion = matching(
-    read,
-    'SELFMX_STATE_REGION',
-    region,
-    REGION,
-    'an AWS region such as eu-west-1',
-  );
+function readStateBackend(read: Reader, region: string): StateBackendConfig | undefined {
+  const bucket = read.value('SELFMX_STATE_BUCKET');
+  const lockTable = read.value('SELFMX_STATE_LOCK_TABLE');
+  const stateRegion = read.valueOr('SELFMX_STATE_REGION', region);
   if (bucket === undefined) {
     if (lockTable !== undefined) {
       throw new ConfigError(

@@ -1,5 +1,11 @@
+import type { LogLevel } from '../../app/src/config/app-config.js';
 import { ConfigError } from '../../app/src/config/config-error.js';
-import { type Env, EnvReader } from '../../app/src/config/env-reader.js';
+import type { Env, EnvReader } from '../../app/src/config/env-reader.js';
+import {
+  type DeploymentVariable,
+  deploymentEnvironmentReader,
+  deploymentVariable,
+} from './deployment-environment-spec.js';
 
 /**
  * The deployment settings both stacks share, read from SELFMX_* variables once at synth.
@@ -42,63 +48,23 @@ export interface SmtpRelayConfig {
  */
 export type SecretSource = 'generated' | 'variable';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Longest SELFMX_ENV: keeps `<env>-selfmx-postgres` and similar names readable and DNS-safe. */
-export const MAX_ENV_NAME_LENGTH = 20;
-const ENV_NAME = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
-
 /** The shortest SELFMX_API_KEY accepted: `openssl rand -hex 32` gives 64 characters. */
-export const MIN_API_KEY_LENGTH = 32;
-
-/** The app's documented pool defaults (docs/database.md#pool-settings). */
-export const DEFAULT_POOL_SIZE = 10;
-export const DEFAULT_POOL_TIMEOUT_SECONDS = 30;
-export const DEFAULT_IDLE_TIMEOUT_SECONDS = 300;
+export const MIN_API_KEY_LENGTH = deploymentVariable('SELFMX_API_KEY').minLength;
 
 export function loadDeploymentConfig(env: Env): DeploymentConfig {
-  const read = new EnvReader(env);
+  const read = deploymentEnvironmentReader(env);
   return Object.freeze({
-    env: readEnvironmentName(read),
+    env: read.value('SELFMX_ENV'),
     database: Object.freeze({
-      poolSize: read.integer('SELFMX_DB_POOL_SIZE', DEFAULT_POOL_SIZE, { min: 1, max: 1000 }),
-      poolTimeoutSeconds: read.integer('SELFMX_DB_POOL_TIMEOUT', DEFAULT_POOL_TIMEOUT_SECONDS, {
-        min: 1,
-        max: 3600,
-      }),
-      idleTimeoutSeconds: read.integer('SELFMX_DB_IDLE_TIMEOUT', DEFAULT_IDLE_TIMEOUT_SECONDS, {
-        min: 1,
-        max: 86_400,
-      }),
+      poolSize: read.value('SELFMX_DB_POOL_SIZE'),
+      poolTimeoutSeconds: read.value('SELFMX_DB_POOL_TIMEOUT'),
+      idleTimeoutSeconds: read.value('SELFMX_DB_IDLE_TIMEOUT'),
     }),
-    apiKey: readApiKeySource(read),
+    // Validated, never kept: the value is given at deploy through a sensitive variable.
+    apiKey: read.value('SELFMX_API_KEY') === undefined ? 'generated' : 'variable',
     smtp: readSmtpRelay(read),
-    logLevel: read.oneOf<LogLevel>('SELFMX_LOG_LEVEL', 'info', LOG_LEVELS),
+    logLevel: read.value('SELFMX_LOG_LEVEL'),
   });
-}
-
-export function readEnvironmentName(read: EnvReader): string {
-  const name = read.string('SELFMX_ENV', 'dev');
-  if (name.length > MAX_ENV_NAME_LENGTH || !ENV_NAME.test(name) || name.includes('--')) {
-    throw new ConfigError(
-      'SELFMX_ENV',
-      `must be a DNS-safe name of 1-${MAX_ENV_NAME_LENGTH} characters: lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen, e.g. dev or pr-123 (got "${name}")`,
-    );
-  }
-  return name;
-}
-
-function readApiKeySource(read: EnvReader): SecretSource {
-  const key = read.optional('SELFMX_API_KEY');
-  if (key === undefined) return 'generated';
-  if (key.length < MIN_API_KEY_LENGTH || /\s/.test(key)) {
-    throw new ConfigError(
-      'SELFMX_API_KEY',
-      `must be at least ${MIN_API_KEY_LENGTH} characters without spaces (got ${key.length} characters); generate one with \`openssl rand -hex 32\`, or unset it to have the stack generate one`,
-    );
-  }
-  return 'variable';
 }
 
 const SMTP_DETAILS = [
@@ -109,10 +75,10 @@ const SMTP_DETAILS = [
   'SELFMX_SMTP_TLS_VERIFY',
 ] as const;
 
-function readSmtpRelay(read: EnvReader): SmtpRelayConfig | undefined {
-  const host = read.optional('SELFMX_SMTP_HOST');
+function readSmtpRelay(read: EnvReader<DeploymentVariable>): SmtpRelayConfig | undefined {
+  const host = read.value('SELFMX_SMTP_HOST');
   if (host === undefined) {
-    const orphan = SMTP_DETAILS.find((name) => read.optional(name) !== undefined);
+    const orphan = SMTP_DETAILS.find((name) => read.isSet(name));
     if (orphan !== undefined) {
       throw new ConfigError(
         'SELFMX_SMTP_HOST',
@@ -121,14 +87,8 @@ function readSmtpRelay(read: EnvReader): SmtpRelayConfig | undefined {
     }
     return undefined;
   }
-  if (!/^[A-Za-z0-9.-]+$/.test(host) && !/^\[?[0-9A-Fa-f:.]+\]?$/.test(host)) {
-    throw new ConfigError(
-      'SELFMX_SMTP_HOST',
-      `must be a host name or IP address, e.g. smtp.example.com (got "${host}")`,
-    );
-  }
-  const user = read.optional('SELFMX_SMTP_USER');
-  const hasPass = read.optional('SELFMX_SMTP_PASS') !== undefined;
+  const user = read.value('SELFMX_SMTP_USER');
+  const hasPass = read.isSet('SELFMX_SMTP_PASS');
   if ((user === undefined) !== !hasPass) {
     throw new ConfigError(
       user === undefined ? 'SELFMX_SMTP_USER' : 'SELFMX_SMTP_PASS',
@@ -137,10 +97,10 @@ function readSmtpRelay(read: EnvReader): SmtpRelayConfig | undefined {
   }
   return Object.freeze({
     host,
-    port: read.integer('SELFMX_SMTP_PORT', 587, { min: 1, max: 65535 }),
+    port: read.value('SELFMX_SMTP_PORT'),
     user,
     pass: hasPass ? 'variable' : 'none',
-    tls: read.boolean('SELFMX_SMTP_TLS', true),
-    tlsVerify: read.boolean('SELFMX_SMTP_TLS_VERIFY', true),
+    tls: read.value('SELFMX_SMTP_TLS'),
+    tlsVerify: read.value('SELFMX_SMTP_TLS_VERIFY'),
   });
 }

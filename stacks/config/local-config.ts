@@ -1,7 +1,13 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../../app/src/config/config-error.js';
-import { type Env, EnvReader } from '../../app/src/config/env-reader.js';
+import type { Env, EnvReader } from '../../app/src/config/env-reader.js';
 import { type DeploymentConfig, loadDeploymentConfig } from './deployment-config.js';
+import {
+  type DeploymentVariable,
+  deploymentEnvironmentReader,
+  deploymentVariable,
+  LOCAL_MAX_POOL_SIZE,
+} from './deployment-environment-spec.js';
 
 /** The selfmx-local settings: the shared deployment config plus what only Docker needs. */
 export interface LocalConfig extends DeploymentConfig {
@@ -27,14 +33,11 @@ export interface LocalConfig extends DeploymentConfig {
   };
 }
 
-export const DEFAULT_POSTGRES_IMAGE = 'postgres:15.10-alpine';
-export const DEFAULT_MAILPIT_IMAGE = 'axllent/mailpit:v1.20.4';
-/** The postgres image's max_connections (100) minus superuser_reserved_connections (3). */
-export const LOCAL_MAX_POOL_SIZE = 97;
+type Reader = EnvReader<DeploymentVariable>;
 
 export function loadLocalConfig(env: Env): LocalConfig {
   const deployment = loadDeploymentConfig(env);
-  const read = new EnvReader(env);
+  const read = deploymentEnvironmentReader(env);
   // The app's pool and the migration job's never overlap (the job ends before the app starts),
   // so one pool must fit into what the postgres container allows.
   if (deployment.database.poolSize > LOCAL_MAX_POOL_SIZE) {
@@ -46,25 +49,26 @@ export function loadLocalConfig(env: Env): LocalConfig {
   return Object.freeze({
     ...deployment,
     http: Object.freeze({
-      port: read.integer('SELFMX_HTTP_PORT', 8080, { min: 1, max: 65535 }),
-      bindAddress: readAddress(read, 'SELFMX_HTTP_BIND_ADDRESS', '127.0.0.1'),
+      port: read.value('SELFMX_HTTP_PORT'),
+      bindAddress: readAddress(read, 'SELFMX_HTTP_BIND_ADDRESS'),
     }),
     postgres: Object.freeze({
       image: readPostgresImage(read),
-      publishPort: read.optional('SELFMX_DB_PUBLISH_PORT')
-        ? read.integer('SELFMX_DB_PUBLISH_PORT', 5432, { min: 1, max: 65535 })
-        : undefined,
-      publishAddress: readAddress(read, 'SELFMX_DB_PUBLISH_ADDRESS', '127.0.0.1'),
+      publishPort: read.value('SELFMX_DB_PUBLISH_PORT'),
+      publishAddress: readAddress(read, 'SELFMX_DB_PUBLISH_ADDRESS'),
     }),
     mailpit: Object.freeze({
-      image: readPinnedImage(read, 'SELFMX_MAILPIT_IMAGE', DEFAULT_MAILPIT_IMAGE),
-      uiPort: read.integer('SELFMX_MAILPIT_PORT', 8025, { min: 1, max: 65535 }),
+      image: readPinnedImage(read, 'SELFMX_MAILPIT_IMAGE'),
+      uiPort: read.value('SELFMX_MAILPIT_PORT'),
     }),
   });
 }
 
-function readAddress(read: EnvReader, name: string, fallback: string): string {
-  const address = read.string(name, fallback);
+function readAddress(
+  read: Reader,
+  name: 'SELFMX_HTTP_BIND_ADDRESS' | 'SELFMX_DB_PUBLISH_ADDRESS',
+): string {
+  const address = read.value(name);
   if (isIP(address) === 0) {
     throw new ConfigError(
       name,
@@ -75,8 +79,11 @@ function readAddress(read: EnvReader, name: string, fallback: string): string {
 }
 
 /** An image reference pinned to a tag or digest: `latest` or no tag would change under you. */
-function readPinnedImage(read: EnvReader, name: string, fallback: string): string {
-  const image = read.string(name, fallback);
+function readPinnedImage(
+  read: Reader,
+  name: 'SELFMX_POSTGRES_IMAGE' | 'SELFMX_MAILPIT_IMAGE',
+): string {
+  const image = read.value(name);
   const match =
     /^([a-z0-9][a-z0-9._/:-]*?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(image);
   const tag = match?.[2];
@@ -84,19 +91,19 @@ function readPinnedImage(read: EnvReader, name: string, fallback: string): strin
   if (!match || (tag === undefined && digest === undefined) || tag === 'latest') {
     throw new ConfigError(
       name,
-      `must be an image pinned to a version tag or digest, e.g. ${fallback} (got "${image}")`,
+      `must be an image pinned to a version tag or digest, e.g. ${deploymentVariable(name).default} (got "${image}")`,
     );
   }
   return image;
 }
 
-function readPostgresImage(read: EnvReader): string {
-  const image = readPinnedImage(read, 'SELFMX_POSTGRES_IMAGE', DEFAULT_POSTGRES_IMAGE);
+function readPostgresImage(read: Reader): string {
+  const image = readPinnedImage(read, 'SELFMX_POSTGRES_IMAGE');
   const tag = /:([\w][\w.-]*)(?:@|$)/.exec(image.slice(image.lastIndexOf('/') + 1))?.[1];
   if (tag !== undefined && !/^15\.\d+(?:\.\d+)?(?:-[\w.-]+)?$/.test(tag)) {
     throw new ConfigError(
       'SELFMX_POSTGRES_IMAGE',
-      `must be a PostgreSQL 15 image pinned to a minor release, e.g. ${DEFAULT_POSTGRES_IMAGE}: SelfMX is built and tested against PostgreSQL 15 (got "${image}")`,
+      `must be a PostgreSQL 15 image pinned to a minor release, e.g. ${deploymentVariable('SELFMX_POSTGRES_IMAGE').default}: SelfMX is built and tested against PostgreSQL 15 (got "${image}")`,
     );
   }
   return image;

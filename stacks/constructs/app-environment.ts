@@ -1,18 +1,30 @@
 import { Fn, Token } from 'cdktf';
-import type { DatabasePoolConfig, LogLevel } from '../config/deployment-config.js';
+import type { LogFormat, LogLevel } from '../../app/src/config/app-config.js';
+import {
+  APP_VARIABLES,
+  type AppVariableName,
+  appVariable,
+} from '../../app/src/config/app-environment-spec.js';
+import type { DatabasePoolConfig } from '../config/deployment-config.js';
 
 /**
- * The SelfMX container environment (docs/configuration.md#app-variables), built the same way
- * for every target so that the migration job and the app always get identical database settings.
+ * The SelfMX container environment, built the same way for every target so that the migration
+ * job and the app always get identical database settings. Names, defaults and which variables
+ * are secret come from the app's declarations (app-environment-spec.ts).
  * Values may be Terraform tokens (a generated password, a container name).
  */
 export type AppEnvironment = Readonly<Record<string, string>>;
 
+/** Only declared app variables can be set. */
+type DeclaredEnvironment = Readonly<Partial<Record<AppVariableName, string>>>;
+
 /** Variables that carry secrets: the AWS stack moves them to `secrets`, never `environment`. */
-export const SECRET_VARIABLES = ['DATABASE_URL', 'API_KEY', 'SMTP_PASS'] as const;
+export const SECRET_VARIABLES: readonly AppVariableName[] = APP_VARIABLES.filter(
+  (variable) => 'secret' in variable && variable.secret,
+).map((variable) => variable.name);
 
 /** The port the app listens on inside its container (PORT). */
-export const APP_CONTAINER_PORT = 8080;
+export const APP_CONTAINER_PORT = appVariable('PORT').default;
 
 /** PostgreSQL's port, in the local container and on RDS. */
 export const POSTGRES_PORT = 5432;
@@ -52,7 +64,7 @@ export interface DatabaseEnvironmentProps {
 }
 
 /** DATABASE_URL and DB_POOL_* : what the migration job and the app must share exactly. */
-export function databaseEnvironment(props: DatabaseEnvironmentProps): AppEnvironment {
+export function databaseEnvironment(props: DatabaseEnvironmentProps): DeclaredEnvironment {
   return {
     DATABASE_URL: props.url,
     DB_POOL_SIZE: String(props.pool.poolSize),
@@ -71,7 +83,7 @@ export interface SmtpEnvironmentProps {
   readonly tlsVerify: boolean;
 }
 
-export function smtpEnvironment(smtp: SmtpEnvironmentProps): AppEnvironment {
+export function smtpEnvironment(smtp: SmtpEnvironmentProps): DeclaredEnvironment {
   return {
     SMTP_HOST: smtp.host,
     SMTP_PORT: String(smtp.port),
@@ -84,12 +96,12 @@ export function smtpEnvironment(smtp: SmtpEnvironmentProps): AppEnvironment {
 
 export interface LogEnvironmentProps {
   readonly level: LogLevel;
-  /** @default 'json' */
-  readonly format?: 'json' | 'text';
+  /** @default LOG_FORMAT's default (json) */
+  readonly format?: LogFormat;
 }
 
-export function logEnvironment(log: LogEnvironmentProps): AppEnvironment {
-  return { LOG_LEVEL: log.level, LOG_FORMAT: log.format ?? 'json' };
+export function logEnvironment(log: LogEnvironmentProps): DeclaredEnvironment {
+  return { LOG_LEVEL: log.level, LOG_FORMAT: log.format ?? appVariable('LOG_FORMAT').default };
 }
 
 export interface MigrationEnvironmentProps {
@@ -98,7 +110,7 @@ export interface MigrationEnvironmentProps {
 }
 
 /** The environment of `selfmx migrate`: the database and logging, nothing else. */
-export function migrationEnvironment(props: MigrationEnvironmentProps): AppEnvironment {
+export function migrationEnvironment(props: MigrationEnvironmentProps): DeclaredEnvironment {
   return { ...databaseEnvironment(props.database), ...logEnvironment(props.log) };
 }
 
@@ -113,13 +125,13 @@ export interface ServiceEnvironmentProps extends MigrationEnvironmentProps {
  * The environment of `selfmx serve`. DB_AUTO_MIGRATE is always false: the migration job owns the
  * schema and runs before every release, so app instances never race to migrate.
  */
-export function serviceEnvironment(props: ServiceEnvironmentProps): AppEnvironment {
+export function serviceEnvironment(props: ServiceEnvironmentProps): DeclaredEnvironment {
   return {
     ...migrationEnvironment(props),
     DB_AUTO_MIGRATE: 'false',
     API_KEY: props.apiKey,
     PORT: String(props.port ?? APP_CONTAINER_PORT),
-    HOST: '0.0.0.0',
+    HOST: appVariable('HOST').default,
     ...smtpEnvironment(props.smtp),
   };
 }

@@ -59,30 +59,9 @@ const LAYERS: readonly LayeredSystem[] = [
   },
 ];
 
-/**
- * Imports that break the rules today and are being removed on other branches. Each is left
- * out of both checks; the test fails once one no longer exists, so that it leaves this list.
- */
-// TODO(issue 11): empty this list when the config and stacks branches of issue 11 are merged.
-const KNOWN_VIOLATIONS: readonly (ImportEdge & { why: string })[] = [
-  {
-    from: 'app/src/config/app-config.ts',
-    to: 'app/src/db/database-settings.ts',
-    why: 'config -> db -> config: the env declarations rewrite of app/src/config removes it',
-  },
-  {
-    from: 'stacks/config/aws-config.ts',
-    to: 'stacks/constructs/aws/connection-budget.ts',
-    why: 'config imports a construct (and constructs import config): the budget check is config',
-  },
-];
-
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const files = listTypeScriptFiles(root, ['app/src', 'stacks', 'main.ts']);
 const graph = buildImportGraph(root, files);
-const isKnown = (edge: ImportEdge) =>
-  KNOWN_VIOLATIONS.some((known) => known.from === edge.from && known.to === edge.to);
-const checkedEdges = graph.edges.filter((edge) => !isKnown(edge));
 const printCycle = ({ path, members }: ImportCycle) => {
   const ring = path.join('\n  -> ');
   const others = members.filter((member) => !path.includes(member));
@@ -102,17 +81,17 @@ describe('imports run one way', () => {
   });
 
   test('no file imports a higher layer', () => {
-    const messages = findUpwardImports(LAYERS, checkedEdges).map((v) => v.message);
+    const messages = findUpwardImports(LAYERS, graph.edges).map((v) => v.message);
     assert.deepEqual(messages, [], `upward imports:\n${messages.join('\n')}`);
   });
 
   test('no files import each other in a cycle', () => {
-    const cycles = findCycles(checkedEdges).map(printCycle);
+    const cycles = findCycles(graph.edges).map(printCycle);
     assert.deepEqual(cycles, [], `import cycles:\n${cycles.join('\n\n')}`);
   });
 
   test('no modules import each other in a cycle', () => {
-    const cycles = findCycles(moduleEdges(LAYERS, checkedEdges)).map(printCycle);
+    const cycles = findCycles(moduleEdges(LAYERS, graph.edges)).map(printCycle);
     assert.deepEqual(cycles, [], `module cycles:\n${cycles.join('\n\n')}`);
   });
 
@@ -127,13 +106,6 @@ describe('imports run one way', () => {
       )
       .map(({ from, to }) => `${from} -> ${to}`);
     assert.deepEqual(across, [], 'share the piece through stacks/constructs/ instead');
-  });
-
-  test('every known violation still exists', () => {
-    const stale = KNOWN_VIOLATIONS.filter(
-      (known) => !graph.edges.some((edge) => edge.from === known.from && edge.to === known.to),
-    );
-    assert.deepEqual(stale, [], 'remove these from KNOWN_VIOLATIONS');
   });
 });
 

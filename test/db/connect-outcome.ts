@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { parseDatabaseSettings } from '../../app/src/db/database-settings.js';
+import { parseDatabaseSettings } from '../../app/src/config/database-settings.js';
 import { explainDatabaseError } from '../../app/src/db/explain-error.js';
 import { clientConfig } from '../../app/src/db/pool.js';
 

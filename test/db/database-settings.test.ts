@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { ConfigError } from '../../app/src/config/config-error.js';
+import { parseDatabaseSettings } from '../../app/src/config/database-settings.js';
 import type { Env } from '../../app/src/config/env-reader.js';
-import { parseDatabaseSettings } from '../../app/src/db/database-settings.js';
 
 const PASSWORD = 'Sup3r$ecret/pass@word';
 const ENCODED = encodeURIComponent(PASSWORD);

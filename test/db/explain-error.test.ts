@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { parseDatabaseSettings } from '../../app/src/db/database-settings.js';
+import { parseDatabaseSettings } from '../../app/src/config/database-settings.js';
 import { explainDatabaseError } from '../../app/src/db/explain-error.js';
 import { clientConfig } from '../../app/src/db/pool.js';
 import { freePort, startPostgres, type TestPostgres } from '../support/postgres.js';

@@ -6,7 +6,7 @@ import pino from 'pino';
 import {
   type DatabaseSettings,
   parseDatabaseSettings,
-} from '../../app/src/db/database-settings.js';
+} from '../../app/src/config/database-settings.js';
 import { explainDatabaseError } from '../../app/src/db/explain-error.js';
 import { APPLICATION_NAME, createPool } from '../../app/src/db/pool.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';

@@ -3,7 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { parseDatabaseSettings } from '../../app/src/db/database-settings.js';
+import { parseDatabaseSettings } from '../../app/src/config/database-settings.js';
 import { explainDatabaseError } from '../../app/src/db/explain-error.js';
 import { clientConfig } from '../../app/src/db/pool.js';
 

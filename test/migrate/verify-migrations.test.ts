@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseDatabaseSettings } from '../../app/src/db/database-settings.js';
+import { parseDatabaseSettings } from '../../app/src/config/database-settings.js';
 import { createPool } from '../../app/src/db/pool.js';
 import { createLogger } from '../../app/src/logger.js';
 import {

@@ -3,7 +3,7 @@ import type { LogLevel, QueueConfig, SmtpConfig } from '../../app/src/config/app
 import {
   type DatabaseSettings,
   parseDatabaseSettings,
-} from '../../app/src/db/database-settings.js';
+} from '../../app/src/config/database-settings.js';
 import { createPool } from '../../app/src/db/pool.js';
 import type { NewEmail } from '../../app/src/emails/email-repository.js';
 import { createLogger, type Logger } from '../../app/src/logger.js';

@@ -3,7 +3,7 @@
  * Runs startQueueWorkers with test tuning (a short lease) and prints "ready" once started;
  * SIGTERM stops it gracefully. The JSON is { databaseUrl, queue, smtp, tuning }.
  */
-import { parseDatabaseSettings } from '../../app/src/db/database-settings.js';
+import { parseDatabaseSettings } from '../../app/src/config/database-settings.js';
 import { createPool } from '../../app/src/db/pool.js';
 import { createLogger } from '../../app/src/logger.js';
 import { startQueueWorkers } from '../../app/src/queue/workers.js';

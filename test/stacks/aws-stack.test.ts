@@ -8,7 +8,7 @@ import type { Env } from '../../app/src/config/env-reader.js';
 import { isSecretVariable } from '../../stacks/aspects/container-secrets-guardrail.js';
 import { AwsStack } from '../../stacks/aws-stack.js';
 import { loadAwsConfig } from '../../stacks/config/aws-config.js';
-import { maxConnections } from '../../stacks/constructs/aws/connection-budget.js';
+import { maxConnections } from '../../stacks/config/connection-budget.js';
 import { RDS_CA_BUNDLE_PATH } from '../../stacks/constructs/aws/task-environments.js';
 import { REPOSITORY_ROOT, releaseHash } from '../../stacks/constructs/release-hash.js';
 import {

@@ -187,7 +187,7 @@ describe('selfmx-local deployment config', () => {
       });
       await assert.rejects(run, (error: { code: number; stderr: string }) => {
         assert.notEqual(error.code, 0);
-        assert.match(error.stderr, /SELFMX_DB_POOL_SIZE: must be between 1 and 1000 \(got 0\)/);
+        assert.match(error.stderr, /SELFMX_DB_POOL_SIZE: must be between 1 and 10000 \(got 0\)/);
         return true;
       });
     } finally {

@@ -1,9 +1,9 @@
-import { type DatabaseSettings, parseDatabaseSettings } from '../db/database-settings.js';
-import { ConfigError } from './config-error.js';
-import { type Env, EnvReader } from './env-reader.js';
+import { appEnvironmentReader, type LOG_FORMATS, LOG_LEVELS } from './app-environment-spec.js';
+import { type DatabaseSettings, parseDatabaseSettings } from './database-settings.js';
+import type { Env } from './env-reader.js';
 
-export type LogFormat = 'json' | 'text';
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { LOG_LEVELS };
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LogConfig {
@@ -57,11 +57,8 @@ export interface ServiceConfig extends WorkerConfig {
 }
 
 export function loadLogConfig(env: Env): LogConfig {
-  const read = new EnvReader(env);
-  return Object.freeze({
-    level: read.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
-    format: read.oneOf<LogFormat>('LOG_FORMAT', 'json', ['json', 'text']),
-  });
+  const read = appEnvironmentReader(env);
+  return Object.freeze({ level: read.value('LOG_LEVEL'), format: read.value('LOG_FORMAT') });
 }
 
 export function loadMigrateConfig(env: Env): MigrateConfig {
@@ -69,60 +66,38 @@ export function loadMigrateConfig(env: Env): MigrateConfig {
 }
 
 export function loadServiceConfig(env: Env): ServiceConfig {
-  const read = new EnvReader(env);
+  const read = appEnvironmentReader(env);
   return Object.freeze({
     ...loadWorkerConfig(env),
-    apiKey: readApiKey(read),
+    apiKey: read.value('API_KEY'),
     http: Object.freeze({
-      port: read.integer('PORT', 8080, { min: 0, max: 65535 }),
-      host: read.string('HOST', '0.0.0.0'),
-      corsOrigins: Object.freeze(
-        read
-          .string('CORS_ORIGINS', '*')
-          .split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      ),
-      rateLimitRequests: read.integer('RATE_LIMIT_REQUESTS', 100, { min: 1 }),
-      rateLimitWindowSeconds: read.integer('RATE_LIMIT_WINDOW', 60, { min: 1 }),
+      port: read.value('PORT'),
+      host: read.value('HOST'),
+      corsOrigins: read.value('CORS_ORIGINS'),
+      rateLimitRequests: read.value('RATE_LIMIT_REQUESTS'),
+      rateLimitWindowSeconds: read.value('RATE_LIMIT_WINDOW'),
     }),
   });
 }
 
 export function loadWorkerConfig(env: Env): WorkerConfig {
-  const read = new EnvReader(env);
-  const smtpPort = read.integer('SMTP_PORT', 587, { min: 1, max: 65535 });
+  const read = appEnvironmentReader(env);
   return Object.freeze({
     ...loadMigrateConfig(env),
     queue: Object.freeze({
-      workers: read.integer('QUEUE_WORKERS', 4, { min: 0, max: 256 }),
-      retryAttempts: read.integer('QUEUE_RETRY_ATTEMPTS', 3, { min: 0, max: 100 }),
-      retryDelaySeconds: read.integer('QUEUE_RETRY_DELAY', 60, { min: 1 }),
+      workers: read.value('QUEUE_WORKERS'),
+      retryAttempts: read.value('QUEUE_RETRY_ATTEMPTS'),
+      retryDelaySeconds: read.value('QUEUE_RETRY_DELAY'),
     }),
     smtp: Object.freeze({
-      host: read.required(
-        'SMTP_HOST',
-        'set it to your SMTP relay host name (e.g. smtp.example.com)',
-      ),
-      port: smtpPort,
-      user: read.optional('SMTP_USER'),
-      pass: read.optional('SMTP_PASS'),
-      tls: read.boolean('SMTP_TLS', true),
-      tlsVerify: read.boolean('SMTP_TLS_VERIFY', true),
-      timeoutSeconds: read.integer('SMTP_TIMEOUT', 30, { min: 1 }),
-      poolSize: read.integer('SMTP_POOL_SIZE', 10, { min: 1, max: 1000 }),
+      host: read.value('SMTP_HOST'),
+      port: read.value('SMTP_PORT'),
+      user: read.value('SMTP_USER'),
+      pass: read.value('SMTP_PASS'),
+      tls: read.value('SMTP_TLS'),
+      tlsVerify: read.value('SMTP_TLS_VERIFY'),
+      timeoutSeconds: read.value('SMTP_TIMEOUT'),
+      poolSize: read.value('SMTP_POOL_SIZE'),
     }),
   });
-}
-
-/** The bootstrap admin key: long enough that it cannot be guessed. */
-function readApiKey(read: EnvReader): string {
-  const key = read.required('API_KEY', 'set it to a random secret of at least 16 characters');
-  if (key.length < 16) {
-    throw new ConfigError(
-      'API_KEY',
-      'must be at least 16 characters; generate one with `openssl rand -hex 32`',
-    );
-  }
-  return key;
 }

@@ -1,4 +1,4 @@
-import type { DatabaseSettings } from './database-settings.js';
+import type { DatabaseSettings } from '../config/database-settings.js';
 
 /** The parts of pg, Node socket and TLS errors that tell the cases apart. */
 interface ErrorFacts {

@@ -1,6 +1,6 @@
 import pg from 'pg';
+import type { DatabaseSettings } from '../config/database-settings.js';
 import type { Logger } from '../logger.js';
-import type { DatabaseSettings } from './database-settings.js';
 import { explainDatabaseError } from './explain-error.js';
 import { sslClientConfig } from './ssl.js';
 

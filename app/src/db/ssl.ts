@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type pg from 'pg';
-import type { DatabaseSettings } from './database-settings.js';
+import type { DatabaseSettings } from '../config/database-settings.js';
 import { PreferSslSocket } from './prefer-ssl-socket.js';
 
 /** The TLS part of a pg.ClientConfig. */

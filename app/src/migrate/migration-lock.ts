@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { DatabaseSettings } from '../db/database-settings.js';
+import type { DatabaseSettings } from '../config/database-settings.js';
 import { connectClient } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 

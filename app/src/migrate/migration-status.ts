@@ -1,4 +1,4 @@
-import type { DatabaseSettings } from '../db/database-settings.js';
+import type { DatabaseSettings } from '../config/database-settings.js';
 import { connectClient } from '../db/pool.js';
 import { locateMigrationsDirectory } from './migration-files.js';
 import { MIGRATE_APPLICATION_NAME } from './migration-lock.js';

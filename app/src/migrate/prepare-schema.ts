@@ -1,4 +1,4 @@
-import type { DatabaseSettings } from '../db/database-settings.js';
+import type { DatabaseSettings } from '../config/database-settings.js';
 import type { Logger } from '../logger.js';
 import type { Queryable } from './migration-ledger.js';
 import { migrateUp } from './run-migrations.js';

@@ -1,6 +1,6 @@
 import { runner } from 'node-pg-migrate';
 import type pg from 'pg';
-import type { DatabaseSettings } from '../db/database-settings.js';
+import type { DatabaseSettings } from '../config/database-settings.js';
 import type { Logger } from '../logger.js';
 import { type Direction, describeMigrationFailure } from './migration-failure.js';
 import { locateMigrationsDirectory } from './migration-files.js';

@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
+import type { LogLevel } from '../../../app/src/config/app-config.js';
 import {
   type DatabasePoolConfig,
-  type LogLevel,
   MIN_API_KEY_LENGTH,
   type SecretSource,
   type SmtpRelayConfig,

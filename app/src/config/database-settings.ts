@@ -1,23 +1,29 @@
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError } from '../config/config-error.js';
-import { type Env, EnvReader } from '../config/env-reader.js';
+import {
+  type AppVariable,
+  appEnvironmentReader,
+  DATABASE_URL_FORMAT,
+  DATABASE_URL_OPTIONS,
+  SSL_MODES,
+} from './app-environment-spec.js';
+import { ConfigError } from './config-error.js';
+import type { Env, EnvReader } from './env-reader.js';
+import type { IntegerVariable } from './env-spec.js';
 
-/** libpq's sslmode values that SelfMX supports, from least to most strict. */
-export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export { SSL_MODES };
 export type SslMode = (typeof SSL_MODES)[number];
 
 /** The query options DATABASE_URL may carry; anything else is refused. */
-export const URL_OPTIONS = ['sslmode', 'sslrootcert', 'pool_size', 'pool_timeout'] as const;
+export const URL_OPTIONS = DATABASE_URL_OPTIONS.map((option) => option.name);
 
 /** libpq's default when the URL has no sslmode. */
-export const DEFAULT_SSL_MODE: SslMode = 'prefer';
-export const DEFAULT_POOL_SIZE = 10;
-export const DEFAULT_POOL_TIMEOUT_SECONDS = 30;
-export const DEFAULT_IDLE_TIMEOUT_SECONDS = 300;
-/** Upper bounds: far above any server's max_connections; timeouts well inside setTimeout's range. */
-const CONNECTIONS = { unit: 'connections', max: 10_000 } as const;
-const SECONDS = { unit: 'seconds', max: 86_400 } as const;
-type Unit = typeof CONNECTIONS | typeof SECONDS;
+export const DEFAULT_SSL_MODE: SslMode = urlOption('sslmode').default;
+
+/** The URL options that override a DB_* variable, with the same default and bounds. */
+const POOL_OPTIONS = {
+  pool_size: urlOption('pool_size').variable,
+  pool_timeout: urlOption('pool_timeout').variable,
+} as const;
 
 export interface DatabaseSettings {
   readonly host: string;
@@ -40,16 +46,14 @@ export interface DatabaseSettings {
   readonly redactedUrl: string;
 }
 
-const URL_FORMAT = 'postgres://user:password@host:5432/database?sslmode=verify-full';
-
 /**
  * Reads DATABASE_URL and the DB_* variables into frozen settings. The URL is parsed here, not by
  * node-postgres, so that sslmode keeps its libpq meaning (see ssl.ts) and the password never
  * reaches an error message.
  */
 export function parseDatabaseSettings(env: Env): DatabaseSettings {
-  const read = new EnvReader(env);
-  const url = parseUrl(read.required('DATABASE_URL', `set it to ${URL_FORMAT}`));
+  const read = appEnvironmentReader(env);
+  const url = parseUrl(read.value('DATABASE_URL'));
   const options = readQueryOptions(url);
 
   const sslmode = parseSslMode(options.get('sslmode'));
@@ -63,28 +67,20 @@ export function parseDatabaseSettings(env: Env): DatabaseSettings {
     user: requiredPart(decode(url.username), 'the user name', 'user'),
     sslmode,
     ...(sslrootcert === undefined ? {} : { sslrootcert }),
-    poolSize: poolValue(options, 'pool_size', read, 'DB_POOL_SIZE', DEFAULT_POOL_SIZE, CONNECTIONS),
-    poolTimeoutSeconds: poolValue(
-      options,
-      'pool_timeout',
-      read,
-      'DB_POOL_TIMEOUT',
-      DEFAULT_POOL_TIMEOUT_SECONDS,
-      SECONDS,
-    ),
+    poolSize: poolValue(options, 'pool_size', read),
+    poolTimeoutSeconds: poolValue(options, 'pool_timeout', read),
     idleTimeoutSeconds: positiveInteger(
       'DB_IDLE_TIMEOUT',
-      read.optional('DB_IDLE_TIMEOUT'),
-      DEFAULT_IDLE_TIMEOUT_SECONDS,
-      SECONDS,
+      read.raw('DB_IDLE_TIMEOUT'),
+      read.declaration('DB_IDLE_TIMEOUT'),
     ),
-    autoMigrate: read.boolean('DB_AUTO_MIGRATE', true),
+    autoMigrate: read.value('DB_AUTO_MIGRATE'),
     redactedUrl: '',
   };
   const urlPassword = decode(url.password);
   // As with libpq and psql, PGPASSWORD supplies the password when the URL has none (the AWS stack
   // injects it from the RDS-managed secret, so it never passes through Terraform).
-  const password = urlPassword || (env.PGPASSWORD ?? '');
+  const password = urlPassword || (read.value('PGPASSWORD') ?? '');
   settings.redactedUrl = redactUrl(settings, urlPassword !== '', url.search);
   Object.defineProperty(settings, 'password', { value: password, enumerable: false });
   return Object.freeze(settings as DatabaseSettings);
@@ -98,13 +94,13 @@ function parseUrl(value: string): URL {
   } catch {
     throw new ConfigError(
       'DATABASE_URL',
-      `is not a valid URL; expected ${URL_FORMAT} (percent-encode special characters in the user name and password)`,
+      `is not a valid URL; expected ${DATABASE_URL_FORMAT} (percent-encode special characters in the user name and password)`,
     );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new ConfigError(
       'DATABASE_URL',
-      `must start with postgres:// or postgresql:// (got ${url.protocol}//); expected ${URL_FORMAT}`,
+      `must start with postgres:// or postgresql:// (got ${url.protocol}//); expected ${DATABASE_URL_FORMAT}`,
     );
   }
   return url;
@@ -118,7 +114,10 @@ function parseHost(url: URL): string {
 
 function requiredPart(value: string, what: string, part: string): string {
   if (value === '') {
-    throw new ConfigError('DATABASE_URL', `must include ${what} (${part}); expected ${URL_FORMAT}`);
+    throw new ConfigError(
+      'DATABASE_URL',
+      `must include ${what} (${part}); expected ${DATABASE_URL_FORMAT}`,
+    );
   }
   return value;
 }
@@ -216,30 +215,32 @@ function checkRootCert(sslmode: SslMode, path: string | undefined): void {
 /** The URL option beats the variable, which beats the default. */
 function poolValue(
   options: Map<string, string>,
-  option: string,
-  read: EnvReader,
-  variable: string,
-  fallback: number,
-  unit: Unit,
+  option: keyof typeof POOL_OPTIONS,
+  read: EnvReader<AppVariable>,
 ): number {
+  const variable = POOL_OPTIONS[option];
+  const declaration = read.declaration(variable);
   const fromUrl = options.get(option);
-  if (fromUrl !== undefined) return positiveInteger(option, fromUrl, fallback, unit);
-  return positiveInteger(variable, read.optional(variable), fallback, unit);
+  if (fromUrl !== undefined) return positiveInteger(option, fromUrl, declaration);
+  return positiveInteger(variable, read.raw(variable), declaration);
 }
 
+/** What the pool variables declare: a default, bounds and a unit for the refusal. */
+type PoolVariable = Required<Pick<IntegerVariable, 'default' | 'min' | 'max' | 'unit'>>;
+
+/** Checks against the declaration's bounds, with a refusal that names the unit and the default. */
 function positiveInteger(
   field: string,
   value: string | undefined,
-  fallback: number,
-  { unit, max }: Unit,
+  { default: fallback, min, max, unit }: PoolVariable,
 ): number {
   if (value === undefined) return fallback;
   const where = /^[A-Z_]+$/.test(field) ? '' : 'DATABASE_URL option ';
   const parsed = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(parsed) || parsed < 1 || parsed > max) {
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
     throw new ConfigError(
       field,
-      `${where}must be a whole number of ${unit} from 1 to ${max} (got "${value}"; default ${fallback})`,
+      `${where}must be a whole number of ${unit} from ${min} to ${max} (got "${value}"; default ${fallback})`,
     );
   }
   return parsed;
@@ -253,4 +254,13 @@ function redactUrl(
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const credentials = `${encodeURIComponent(settings.user)}${hasPassword ? ':***' : ''}`;
   return `postgres://${credentials}@${host}:${settings.port}/${encodeURIComponent(settings.database)}${search}`;
+}
+
+function urlOption<N extends (typeof DATABASE_URL_OPTIONS)[number]['name']>(
+  name: N,
+): Extract<(typeof DATABASE_URL_OPTIONS)[number], { name: N }> {
+  return DATABASE_URL_OPTIONS.find((option) => option.name === name) as Extract<
+    (typeof DATABASE_URL_OPTIONS)[number],
+    { name: N }
+  >;
 }

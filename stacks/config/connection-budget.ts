@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../app/src/config/config-error.js';
+import { ConfigError } from '../../app/src/config/config-error.js';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;

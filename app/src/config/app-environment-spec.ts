@@ -1,0 +1,323 @@
+import { type Env, EnvReader } from './env-reader.js';
+import type { DeclarationOf, EnvVariable } from './env-spec.js';
+
+/**
+ * Every environment variable SelfMX reads, declared once. The names and defaults are a contract
+ * with operators: change them only with a CHANGELOG entry. The config loaders read through these
+ * declarations, the stacks take names, defaults and bounds from them, and docs/configuration.md
+ * is generated from them.
+ */
+
+/** The commands that read a variable: `selfmx serve|worker|migrate`, and `npm run dev`. */
+export type AppCommand = 'serve' | 'worker' | 'migrate' | 'dev';
+/** The sections of the configuration reference. */
+export type AppVariableGroup = 'Database' | 'HTTP and API' | 'Logging' | 'Queue' | 'SMTP';
+export type AppVariableSpec = EnvVariable & {
+  readonly group: AppVariableGroup;
+  readonly readBy: readonly AppCommand[];
+};
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_FORMATS = ['json', 'text'] as const;
+
+/** libpq's sslmode values that SelfMX supports, from least to most strict. */
+export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+
+export const DATABASE_URL_FORMAT =
+  'postgres://user:password@host:5432/database?sslmode=verify-full';
+
+const ALL = ['serve', 'worker', 'migrate'] as const;
+const DELIVERING = ['serve', 'worker'] as const;
+const SERVING = ['serve'] as const;
+/** Far above any server's max_connections. */
+const MAX_POOL_CONNECTIONS = 10_000;
+/** A day: well inside setTimeout's range. */
+const MAX_TIMEOUT_SECONDS = 86_400;
+const TCP_PORT = { min: 1, max: 65_535 } as const;
+
+export const APP_VARIABLES = [
+  {
+    name: 'DATABASE_URL',
+    group: 'Database',
+    readBy: ALL,
+    type: 'url',
+    required: `set it to ${DATABASE_URL_FORMAT}`,
+    allowedDoc: 'a `postgres://` or `postgresql://` URL',
+    secret: true,
+    doc: '`postgres://user:password@host:port/database?options`, with the query options below; percent-encode special characters in the user name and password (`@` → `%40`, `:` → `%3A`, `/` → `%2F`, `%` → `%25`)',
+  },
+  {
+    name: 'PGPASSWORD',
+    group: 'Database',
+    readBy: ALL,
+    type: 'string',
+    secret: true,
+    verbatim: true,
+    doc: 'the database password when `DATABASE_URL` has none, as for `psql` (the AWS stack injects it from the RDS-managed secret)',
+  },
+  {
+    name: 'DB_POOL_SIZE',
+    group: 'Database',
+    readBy: ALL,
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: MAX_POOL_CONNECTIONS,
+    unit: 'connections',
+    doc: "server connections per process, never more (`pool_size` in the URL wins); keep `pool_size × processes` below the server's `max_connections` minus `superuser_reserved_connections`",
+  },
+  {
+    name: 'DB_POOL_TIMEOUT',
+    group: 'Database',
+    readBy: ALL,
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: MAX_TIMEOUT_SECONDS,
+    unit: 'seconds',
+    doc: 'seconds a request waits for a free connection (and for a new one to be established) before it fails, and a send for its batched statement (`pool_timeout` in the URL wins)',
+  },
+  {
+    name: 'DB_IDLE_TIMEOUT',
+    group: 'Database',
+    readBy: ALL,
+    type: 'integer',
+    default: 300,
+    min: 1,
+    max: MAX_TIMEOUT_SECONDS,
+    unit: 'seconds',
+    doc: 'seconds before an idle connection is closed',
+  },
+  {
+    name: 'DB_AUTO_MIGRATE',
+    group: 'Database',
+    readBy: ALL,
+    type: 'boolean',
+    default: true,
+    doc: "`serve`/`worker` apply pending migrations first (under the migration job's lock); `false`: refuse to start on a schema that is behind",
+  },
+  {
+    name: 'SELFMX_DEV_DIR',
+    group: 'Database',
+    readBy: ['dev'],
+    type: 'string',
+    defaultDoc: '`.selfmx-dev/` in the checkout',
+    doc: 'where `npm run dev` keeps its embedded PostgreSQL data, caught mail and generated credentials between runs',
+  },
+  {
+    name: 'API_KEY',
+    group: 'HTTP and API',
+    readBy: SERVING,
+    type: 'string',
+    required: 'set it to a random secret of at least 16 characters',
+    minLength: 16,
+    expected: 'at least 16 characters',
+    hint: 'generate one with `openssl rand -hex 32`',
+    secret: true,
+    doc: 'the bootstrap admin key (`*`) of the default tenant; stored only as a SHA-256; changing it and restarting revokes the previous one',
+  },
+  {
+    name: 'PORT',
+    group: 'HTTP and API',
+    readBy: SERVING,
+    type: 'integer',
+    default: 8080,
+    min: 0,
+    max: TCP_PORT.max,
+    doc: 'HTTP port',
+  },
+  {
+    name: 'HOST',
+    group: 'HTTP and API',
+    readBy: SERVING,
+    type: 'string',
+    default: '0.0.0.0',
+    doc: 'HTTP listen address',
+  },
+  {
+    name: 'CORS_ORIGINS',
+    group: 'HTTP and API',
+    readBy: SERVING,
+    type: 'list',
+    default: '*',
+    doc: 'comma-separated allowed browser origins, or `*` for any',
+  },
+  {
+    name: 'RATE_LIMIT_REQUESTS',
+    group: 'HTTP and API',
+    readBy: SERVING,
+    type: 'integer',
+    default: 100,
+    min: 1,
+    doc: 'requests per API key per window, shared by all instances',
+  },
+  {
+    name: 'RATE_LIMIT_WINDOW',
+    group: 'HTTP and API',
+    readBy: SERVING,
+    type: 'integer',
+    default: 60,
+    min: 1,
+    unit: 'seconds',
+    doc: 'rate-limit window length in seconds',
+  },
+  {
+    name: 'LOG_LEVEL',
+    group: 'Logging',
+    readBy: ALL,
+    type: 'enum',
+    values: LOG_LEVELS,
+    default: 'info',
+    doc: 'the least severe level logged',
+  },
+  {
+    name: 'LOG_FORMAT',
+    group: 'Logging',
+    readBy: ALL,
+    type: 'enum',
+    values: LOG_FORMATS,
+    default: 'json',
+    doc: '`json` (one pino line per event) or `text` (readable lines)',
+  },
+  {
+    name: 'QUEUE_WORKERS',
+    group: 'Queue',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 4,
+    min: 0,
+    max: 256,
+    doc: 'delivery workers in this process; `0` runs none (the API only; another process delivers)',
+  },
+  {
+    name: 'QUEUE_RETRY_ATTEMPTS',
+    group: 'Queue',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 3,
+    min: 0,
+    max: 100,
+    doc: 'retries after a transient SMTP failure, so at most `1 + QUEUE_RETRY_ATTEMPTS` attempts',
+  },
+  {
+    name: 'QUEUE_RETRY_DELAY',
+    group: 'Queue',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 60,
+    min: 1,
+    unit: 'seconds',
+    doc: 'seconds before the first retry; doubles each time (capped at 24 h)',
+  },
+  {
+    name: 'SMTP_HOST',
+    group: 'SMTP',
+    readBy: DELIVERING,
+    type: 'string',
+    required: 'set it to your SMTP relay host name (e.g. smtp.example.com)',
+    doc: 'the SMTP relay (e.g. `email-smtp.eu-west-1.amazonaws.com`)',
+  },
+  {
+    name: 'SMTP_PORT',
+    group: 'SMTP',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 587,
+    ...TCP_PORT,
+    doc: '`587`/`25`/`2525`: STARTTLS; `465`: implicit TLS',
+  },
+  {
+    name: 'SMTP_USER',
+    group: 'SMTP',
+    readBy: DELIVERING,
+    type: 'string',
+    doc: 'AUTH PLAIN/LOGIN user name, with `SMTP_PASS`; unset: no authentication',
+  },
+  {
+    name: 'SMTP_PASS',
+    group: 'SMTP',
+    readBy: DELIVERING,
+    type: 'string',
+    secret: true,
+    doc: 'the SMTP password (never logged)',
+  },
+  {
+    name: 'SMTP_TLS',
+    group: 'SMTP',
+    readBy: DELIVERING,
+    type: 'boolean',
+    default: true,
+    doc: '`true`: implicit TLS on 465, **STARTTLS required** on any other port (never falls back to plain text); `false`: plain SMTP, STARTTLS ignored (only for a relay on a trusted network, e.g. Mailpit in the local stack)',
+  },
+  {
+    name: 'SMTP_TLS_VERIFY',
+    group: 'SMTP',
+    readBy: DELIVERING,
+    type: 'boolean',
+    default: true,
+    doc: "verify the relay's certificate and host name; `false` accepts any certificate (test relays only)",
+  },
+  {
+    name: 'SMTP_TIMEOUT',
+    group: 'SMTP',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 30,
+    min: 1,
+    unit: 'seconds',
+    doc: 'seconds allowed to connect, for the greeting, and for socket inactivity',
+  },
+  {
+    name: 'SMTP_POOL_SIZE',
+    group: 'SMTP',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 1000,
+    unit: 'connections',
+    doc: 'most connections each process keeps open to the relay (nodemailer pool, 100 messages per connection)',
+  },
+] as const satisfies readonly AppVariableSpec[];
+
+/**
+ * The query options DATABASE_URL may carry (anything else is refused). A pool option beats its
+ * DB_* variable and has the same default and bounds.
+ */
+export const DATABASE_URL_OPTIONS = [
+  {
+    name: 'sslmode',
+    values: SSL_MODES,
+    default: 'prefer',
+    doc: "TLS to the server, with libpq's meanings: with the same URL SelfMX connects exactly when `psql` does; use `verify-full` in production",
+  },
+  {
+    name: 'sslrootcert',
+    doc: "path of a PEM file with the CA certificate(s) that signed the server's certificate; required with `verify-ca` and `verify-full`, and must be readable whenever given",
+  },
+  {
+    name: 'pool_size',
+    variable: 'DB_POOL_SIZE',
+    doc: 'maximum connections this process opens',
+  },
+  {
+    name: 'pool_timeout',
+    variable: 'DB_POOL_TIMEOUT',
+    doc: 'seconds to wait for a connection',
+  },
+] as const;
+
+export type AppVariable = (typeof APP_VARIABLES)[number];
+export type AppVariableName = AppVariable['name'];
+
+/** One declaration by name, for code that needs a default or a bound without reading. */
+export function appVariable<N extends AppVariableName>(name: N): DeclarationOf<AppVariable, N> {
+  const found = APP_VARIABLES.find((variable) => variable.name === name);
+  if (found === undefined) throw new Error(`${name} is not a declared app variable`);
+  return found as DeclarationOf<AppVariable, N>;
+}
+
+/** A reader of the app's variables: it accepts declared names only. */
+export function appEnvironmentReader(env: Env): EnvReader<AppVariable> {
+  return new EnvReader<AppVariable>(APP_VARIABLES, env);
+}
