@@ -120,7 +120,7 @@ async function installTls(dataDir: string, tls: ServerTls): Promise<void> {
   await copyFile(tls.keyFile, key);
   await chmod(key, 0o600);
   if (userInfo().uid === 0) {
-    const [uid, gid] = postgresOsUser();
+    const { uid, gid } = postgresOsUser();
     await chown(cert, uid, gid);
     await chown(key, uid, gid);
   }
