@@ -55,6 +55,13 @@ export async function startEmbeddedPostgres(
   const runAs = runningAsRoot ? postgresOsUser() : undefined;
   await mkdir(options.baseDir, { recursive: true });
   if (runAs) {
+    // The server writes its unix socket into baseDir.
+    await chown(options.baseDir, runAs.uid, runAs.gid).catch((error: Error) => {
+      throw new Error(
+        `cannot give ${options.baseDir} to the OS user postgres, which runs PostgreSQL since we ` +
+          `are root (${error.message}): use a directory on a filesystem that allows chown`,
+      );
+    });
     const closed = await closedDirectoryOnPath(options.baseDir, runAs);
     if (closed) {
       throw new Error(
@@ -65,13 +72,6 @@ export async function startEmbeddedPostgres(
         ),
       );
     }
-    // The server writes its unix socket into baseDir.
-    await chown(options.baseDir, runAs.uid, runAs.gid).catch((error: Error) => {
-      throw new Error(
-        `cannot give ${options.baseDir} to the OS user postgres, which runs PostgreSQL since we ` +
-          `are root (${error.message}): use a directory on a filesystem that allows chown`,
-      );
-    });
   }
   const binaries = await postgresBinaries(runAs);
 
