@@ -2,18 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { devDirectory } from './dev/dev-directory.js';
 import { startEmbeddedPostgres } from './dev/embedded-postgres.js';
 import { freePort } from './dev/free-port.js';
 import { startMailCatcher } from './dev/mail-catcher.js';
 
 /**
- * `npm run dev`: a working SelfMX with no Docker. An embedded PostgreSQL 15 (data kept in
- * .selfmx-dev/ between runs), a mail catcher unless SMTP_HOST is set, then `serve` with
+ * `npm run dev`: a working SelfMX with no Docker. An embedded PostgreSQL 15 (data kept between
+ * runs, see devDirectory), a mail catcher unless SMTP_HOST is set, then `serve` with
  * auto-migrate. Ctrl-C stops everything cleanly.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
-// SELFMX_DEV_DIR lets tests (or a second checkout) keep their own database and mail.
-const home = process.env.SELFMX_DEV_DIR ?? join(root, '.selfmx-dev');
+const checkout = fileURLToPath(new URL('../..', import.meta.url));
 
 interface DevCredentials {
   postgresPassword: string;
@@ -21,7 +20,7 @@ interface DevCredentials {
 }
 
 /** Generated once and kept, because the database keeps its password between runs. */
-async function credentials(): Promise<DevCredentials> {
+async function credentials(home: string): Promise<DevCredentials> {
   const file = join(home, 'credentials.json');
   try {
     return JSON.parse(await readFile(file, 'utf8')) as DevCredentials;
@@ -41,7 +40,8 @@ async function main(): Promise<number> {
   const exitEarly = () => process.exit(130);
   process.on('SIGINT', exitEarly);
   process.on('SIGTERM', exitEarly);
-  const { postgresPassword, apiKey } = await credentials();
+  const home = await devDirectory(checkout);
+  const { postgresPassword, apiKey } = await credentials(home);
   const pgPort = await freePort();
   const postgres = await startEmbeddedPostgres({
     baseDir: join(home, 'postgres'),
@@ -71,6 +71,7 @@ async function main(): Promise<number> {
       '',
       `SelfMX dev server: http://localhost:${port}`,
       `API key:           ${process.env.API_KEY}`,
+      `Data:              ${home}`,
       catcher ? `Mail catcher:      ${mailDir} (SMTP 127.0.0.1:${catcher.port})` : '',
       `Try: curl -H "Authorization: Bearer ${process.env.API_KEY}" http://localhost:${port}/v1/emails`,
       'Stop with Ctrl-C.',

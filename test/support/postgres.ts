@@ -104,12 +104,35 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     stop: () => server.stop(),
     start: () => server.start(),
     async destroy() {
+      await sessionsEnded(client);
       await server.stop();
       await rm(base, { recursive: true, force: true });
     },
   };
   if (database !== 'postgres') await instance.createDatabase(database);
   return instance;
+}
+
+/**
+ * Waits (up to about a second) until no other session is connected. `pool.end()` resolves
+ * before its connections have closed; a server stopping under them sends each a "terminating
+ * connection" error that nothing handles any more, and the test file fails after its tests.
+ */
+async function sessionsEnded(client: (database?: string) => Promise<pg.Client>): Promise<void> {
+  const c = await client().catch(() => undefined);
+  if (!c) return; // Already stopped.
+  try {
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const { rows } = await c.query<{ sessions: number }>(
+        `SELECT count(*)::int AS sessions FROM pg_stat_activity
+          WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+      );
+      if (rows[0]?.sessions === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await c.end();
+  }
 }
 
 /** Copies the certificate and key into the data directory, the key readable only by the server. */
@@ -120,7 +143,7 @@ async function installTls(dataDir: string, tls: ServerTls): Promise<void> {
   await copyFile(tls.keyFile, key);
   await chmod(key, 0o600);
   if (userInfo().uid === 0) {
-    const [uid, gid] = postgresOsUser();
+    const { uid, gid } = postgresOsUser();
     await chown(cert, uid, gid);
     await chown(key, uid, gid);
   }

