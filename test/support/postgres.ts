@@ -52,7 +52,6 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const user = options.user ?? 'postgres';
   const password = options.password ?? 'test-password';
   const database = options.database ?? 'postgres';
-  const port = await freePort();
   const base = await mkdtemp(join(tmpdir(), 'selfmx-pg-'));
 
   const flags = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
@@ -62,18 +61,22 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   if (options.tls) {
     flags.push('-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key');
   }
-  const server = await startEmbeddedPostgres({
-    baseDir: base,
-    port,
-    user,
-    password,
-    flags,
-    initdbFlags: ['--no-sync'],
-    afterInitialise: async (dataDir) => {
-      if (options.tls) await installTls(dataDir, options.tls);
-      if (options.hba) await writeFile(join(dataDir, 'pg_hba.conf'), `${options.hba.join('\n')}\n`);
-    },
-  });
+  // Another process can take the free port before the server binds it: try another one.
+  const { server, port } = await withFreePort((port) =>
+    startEmbeddedPostgres({
+      baseDir: base,
+      port,
+      user,
+      password,
+      flags,
+      initdbFlags: ['--no-sync'],
+      afterInitialise: async (dataDir) => {
+        if (options.tls) await installTls(dataDir, options.tls);
+        if (options.hba)
+          await writeFile(join(dataDir, 'pg_hba.conf'), `${options.hba.join('\n')}\n`);
+      },
+    }),
+  );
 
   const url = (query = '', db = database) =>
     `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}${query ? `?${query}` : ''}`;
@@ -111,6 +114,19 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   };
   if (database !== 'postgres') await instance.createDatabase(database);
   return instance;
+}
+
+async function withFreePort<T>(
+  start: (port: number) => Promise<T>,
+): Promise<{ server: T; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { server: await start(port), port };
+    } catch (error) {
+      if (attempt === 5 || !/Address already in use/.test(String(error))) throw error;
+    }
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,7 +83,10 @@ export async function createTestCa(commonName = 'SelfMX Test CA'): Promise<TestC
         caFile,
         '-CAkey',
         caKey,
-        '-CAcreateserial',
+        // A random serial per certificate: a shared serial file races when certificates are
+        // issued concurrently.
+        '-set_serial',
+        `0x${randomBytes(16).toString('hex')}`,
         '-out',
         certFile,
         '-days',
