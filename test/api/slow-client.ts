@@ -5,6 +5,8 @@ export interface SlowClientOutcome {
   answer: string;
   /** The server closed or answered before the client had sent everything. */
   cutShort: boolean;
+  /** The server answered or closed (rather than the client giving up waiting). */
+  serverEnded: boolean;
 }
 
 /**
@@ -16,6 +18,8 @@ export function trickle(
   head: string,
   trickled: string,
   gapMs: number,
+  /** How long to wait for an answer once everything is sent. */
+  waitAfterMs = 2_000,
 ): Promise<SlowClientOutcome> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -23,24 +27,25 @@ export function trickle(
     let answer = '';
     let sent = 0;
     let timer: NodeJS.Timeout | undefined;
-    const finish = () => {
+    const finish = (serverEnded: boolean) => {
       clearTimeout(timer);
       socket.destroy();
-      resolve({ answer, cutShort: sent < trickled.length });
+      resolve({ answer, cutShort: sent < trickled.length, serverEnded });
     };
     socket.on('data', (chunk) => {
       answer += chunk.toString('latin1');
-      if (sent < trickled.length) finish();
+      if (sent < trickled.length) finish(true);
     });
-    socket.on('close', finish);
+    socket.on('end', () => finish(true));
+    socket.on('close', () => finish(true));
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish();
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish(true);
       else reject(error);
     });
     const sendNext = () => {
       if (sent >= trickled.length) {
         // Everything is sent: give the server time to answer the complete request.
-        timer = setTimeout(finish, 2_000);
+        timer = setTimeout(() => finish(false), waitAfterMs);
         return;
       }
       socket.write(trickled.slice(sent, sent + 1));
