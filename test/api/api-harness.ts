@@ -87,6 +87,8 @@ export function serviceConfig(postgres: TestPostgres, env: Record<string, string
     SMTP_TLS: 'false',
     SMTP_TIMEOUT: '2',
     LOG_LEVEL: 'silent',
+    // Suites send bad keys on purpose, all from 127.0.0.1; the throttle has its own tests.
+    AUTH_FAILURE_LIMIT: '1000000',
     ...env,
   });
 }
@@ -148,6 +150,19 @@ export async function call(
     parsed = undefined;
   }
   return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+/** Waits until `probe` returns a value other than undefined (PostgreSQL written off the request path). */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  attempts = 100,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (attempt >= attempts) throw new Error(`still not there after ${attempts} attempts`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** A minimal valid send request. */

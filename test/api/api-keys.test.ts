@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { BOOTSTRAP_KEY, email, useApiTestbed } from './api-harness.js';
+import {
+  BOOTSTRAP_KEY,
+  email,
+  insertTenantWithKey,
+  startApiServer,
+  useApiTestbed,
+} from './api-harness.js';
 
 describe('API keys: created once, stored hashed, listed without secrets, revoked at once', () => {
   const api = useApiTestbed();
@@ -124,5 +130,42 @@ describe('API keys: created once, stored hashed, listed without secrets, revoked
     const paged = await api.server.call('GET', '/v1/audit?limit=1&page=2');
     assert.equal(paged.body.data.length, 1);
     assert.equal(paged.body.page, 2);
+  });
+
+  test('API_KEYS_PER_TENANT caps the live keys of a tenant; revoking makes room', async () => {
+    const tenant = await insertTenantWithKey(api.db, 'capped tenant', ['*']);
+    const capped = await startApiServer(api.postgres, { API_KEYS_PER_TENANT: '3' });
+    try {
+      const create = (name: string) =>
+        capped.call('POST', '/v1/api-keys', {
+          key: tenant.token,
+          body: { name, permissions: ['send'] },
+        });
+      const created = await Promise.all([create('one'), create('two'), create('three')]);
+      const statuses = created.map((response) => response.status).sort();
+      assert.deepEqual(statuses, [201, 201, 409]);
+      const refused = created.find((response) => response.status === 409);
+      assert.match(refused?.body.message, /3 live API keys.*API_KEYS_PER_TENANT/);
+      const { rows } = await api.db.query(
+        'SELECT count(*)::int AS live FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL',
+        [tenant.tenantId],
+      );
+      assert.equal(rows[0].live, 3);
+      const first = created.find((response) => response.status === 201);
+      const revoked = await capped.call('DELETE', `/v1/api-keys/${first?.body.id}`, {
+        key: tenant.token,
+      });
+      assert.equal(revoked.status, 200);
+      assert.equal((await create('four')).status, 201);
+      // Another tenant's keys do not count against this one.
+      const other = await insertTenantWithKey(api.db, 'uncapped tenant', ['*']);
+      const otherCreated = await capped.call('POST', '/v1/api-keys', {
+        key: other.token,
+        body: { name: 'other', permissions: ['send'] },
+      });
+      assert.equal(otherCreated.status, 201);
+    } finally {
+      await capped.close();
+    }
   });
 });

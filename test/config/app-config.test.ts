@@ -32,6 +32,10 @@ describe('the app reads through its declarations', () => {
       corsOrigins: ['*'],
       rateLimitRequests: 100,
       rateLimitWindowSeconds: 60,
+      trustProxy: false,
+      authFailureLimit: 30,
+      apiKeysPerTenant: 100,
+      requestTimeoutSeconds: 30,
     });
     assert.deepEqual(config.queue, { workers: 4, retryAttempts: 3, retryDelaySeconds: 60 });
     assert.deepEqual(config.smtp, {

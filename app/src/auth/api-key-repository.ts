@@ -44,6 +44,22 @@ export async function touchLastUsed(db: Queryable, key: ApiKeyIdentity): Promise
   );
 }
 
+/**
+ * The tenant's live (unrevoked) keys, counted under a lock on the tenant row that is held until
+ * the transaction ends, so that concurrent creations cannot all pass a cap check together.
+ */
+export async function countLiveKeysForUpdate(
+  client: pg.PoolClient,
+  tenantId: string,
+): Promise<number> {
+  await client.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+  const { rows } = await client.query<{ live: number }>(
+    'SELECT count(*)::int AS live FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL',
+    [tenantId],
+  );
+  return rows[0]?.live ?? 0;
+}
+
 export async function insertApiKey(
   db: Queryable,
   key: {

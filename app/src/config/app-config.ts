@@ -1,6 +1,7 @@
 import { appEnvironmentReader, type LOG_FORMATS, LOG_LEVELS } from './app-environment-spec.js';
 import { type DatabaseSettings, parseDatabaseSettings } from './database-settings.js';
 import type { Env } from './env-reader.js';
+import { parseTrustedProxies, type TrustedProxies } from './trust-proxy.js';
 
 export { LOG_LEVELS };
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -18,6 +19,14 @@ export interface HttpConfig {
   readonly corsOrigins: readonly string[];
   readonly rateLimitRequests: number;
   readonly rateLimitWindowSeconds: number;
+  // HTTP hardening (TRUST_PROXY, AUTH_FAILURE_LIMIT, API_KEYS_PER_TENANT, HTTP_REQUEST_TIMEOUT)
+  /** Whose X-Forwarded-For is believed; false: nobody's (the client is the TCP peer). */
+  readonly trustProxy: TrustedProxies;
+  /** Failed authentications per client address per minute before 429. */
+  readonly authFailureLimit: number;
+  readonly apiKeysPerTenant: number;
+  /** Time to receive a whole request (headers and body). */
+  readonly requestTimeoutSeconds: number;
 }
 
 export interface QueueConfig {
@@ -76,6 +85,11 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       corsOrigins: read.value('CORS_ORIGINS'),
       rateLimitRequests: read.value('RATE_LIMIT_REQUESTS'),
       rateLimitWindowSeconds: read.value('RATE_LIMIT_WINDOW'),
+      // HTTP hardening
+      trustProxy: parseTrustedProxies(read.value('TRUST_PROXY')),
+      authFailureLimit: read.value('AUTH_FAILURE_LIMIT'),
+      apiKeysPerTenant: read.value('API_KEYS_PER_TENANT'),
+      requestTimeoutSeconds: read.value('HTTP_REQUEST_TIMEOUT'),
     }),
   });
 }

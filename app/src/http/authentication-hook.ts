@@ -1,36 +1,45 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { recordAudit } from '../audit/audit-log.js';
+import { FailedAuthenticationLog } from '../audit/failed-authentication-log.js';
 import { type ApiKeyIdentity, touchLastUsed } from '../auth/api-key-repository.js';
 import { hashApiKey, sameHash } from '../auth/api-key-secret.js';
 import { hasPermission } from '../auth/permissions.js';
 import type { HttpConfig } from '../config/app-config.js';
+import type { Logger } from '../logger.js';
+import { AuthFailureThrottle } from '../rate-limit/auth-failure-throttle.js';
 import { KeyAuthenticator } from '../rate-limit/authenticate-and-count.js';
 import type { RateLimitDecision } from '../rate-limit/rate-limiter.js';
 import { ApiError } from './api-error.js';
+import { AuthenticationFailures } from './authentication-failures.js';
 import './fastify-types.js';
 
 const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
 
 /**
  * On every route that names a permission: authenticate the Bearer key (401, audited when it
- * fails), count the request against the key's rate limit (429 with Retry-After), then check
- * the permission (403). Runs before the body is read, so rejected requests cost little.
+ * fails; 429 once the client address has failed AUTH_FAILURE_LIMIT times this minute), count
+ * the request against the key's rate limit (429 with Retry-After), then check the permission
+ * (403). Runs before the body is read, so rejected requests cost little.
  */
 export function registerAuthentication(
   app: FastifyInstance,
   pool: pg.Pool,
   http: HttpConfig,
+  logger: Logger,
 ): void {
   const authenticator = new KeyAuthenticator(
     pool,
     http.rateLimitRequests,
     http.rateLimitWindowSeconds,
   );
+  const throttle = new AuthFailureThrottle(http.authFailureLimit);
+  const failureLog = new FailedAuthenticationLog(pool, logger);
+  const failures = new AuthenticationFailures(throttle, failureLog, http.authFailureLimit);
+  app.addHook('onClose', async () => failureLog.close());
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
-    const { key, rateLimit } = await authenticate(pool, authenticator, request);
+    const { key, rateLimit } = await authenticate(authenticator, failures, throttle, request);
     request.apiKey = key;
     touchLastUsed(pool, key).catch((error: unknown) =>
       request.log.warn({ err: error }, 'could not record api key last use'),
@@ -57,52 +66,47 @@ export function registerAuthentication(
   });
 }
 
-/** The live key of the Bearer secret, with its request counted, or a 401. */
+/** The live key of the Bearer secret, with its request counted, or a 401 (or 429). */
 async function authenticate(
-  pool: pg.Pool,
   authenticator: KeyAuthenticator,
+  failures: AuthenticationFailures,
+  throttle: AuthFailureThrottle,
   request: FastifyRequest,
 ): Promise<{ key: ApiKeyIdentity; rateLimit: RateLimitDecision }> {
   const header = request.headers.authorization;
   if (!header) {
-    await auditFailure(pool, request, 'missing');
-    throw new ApiError(
-      401,
-      'missing_api_key',
-      'Authorization: missing API key; send "Authorization: Bearer <key>"',
+    failures.refuseIfThrottled(request);
+    throw failures.fail(
+      request,
+      'missing',
+      new ApiError(
+        401,
+        'missing_api_key',
+        'Authorization: missing API key; send "Authorization: Bearer <key>"',
+      ),
     );
   }
   const token = BEARER.exec(header)?.[1];
   if (!token) {
-    await auditFailure(pool, request, 'malformed');
-    throw new ApiError(401, 'invalid_api_key', 'Authorization: expected "Bearer <key>"');
+    failures.refuseIfThrottled(request);
+    throw failures.fail(
+      request,
+      'malformed',
+      new ApiError(401, 'invalid_api_key', 'Authorization: expected "Bearer <key>"'),
+    );
   }
   const hash = hashApiKey(token);
+  failures.refuseIfThrottled(request, hash);
   const found = await authenticator.lookup(hash);
   if (found.kind !== 'live' || !sameHash(found.key.keyHash, hash)) {
     const known = found.kind === 'revoked' ? found : undefined;
-    await auditFailure(pool, request, known ? 'revoked' : 'unknown', known);
-    throw new ApiError(401, 'invalid_api_key', 'Authorization: API key is invalid or revoked');
+    throw failures.fail(
+      request,
+      known ? 'revoked' : 'unknown',
+      new ApiError(401, 'invalid_api_key', 'Authorization: API key is invalid or revoked'),
+      known,
+    );
   }
+  throttle.recordSuccess(hash);
   return { key: found.key, rateLimit: found.rateLimit };
-}
-/** Failed authentications are audited; a revoked key is attributed to its tenant. */
-async function auditFailure(
-  pool: pg.Pool,
-  request: FastifyRequest,
-  reason: string,
-  known?: { id: string; tenantId: string },
-): Promise<void> {
-  await recordAudit(pool, {
-    tenantId: known?.tenantId ?? null,
-    actorKeyId: known?.id ?? null,
-    action: 'auth.failed',
-    targetType: 'route',
-    targetId: `${request.method} ${request.routeOptions.url}`,
-    requestId: request.id,
-    ip: request.ip,
-    detail: { reason },
-  }).catch((error: unknown) =>
-    request.log.warn({ err: error }, 'could not audit a failed authentication'),
-  );
 }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyIdentity } from '../auth/api-key-repository.js';
+import { clientAddress } from './client-address.js';
 import './fastify-types.js';
 
 /** The authenticated API key of a protected route (set by the authentication hook). */
@@ -15,6 +16,6 @@ export function auditContext(request: FastifyRequest) {
     tenantId: caller.tenantId,
     actorKeyId: caller.id,
     requestId: request.id,
-    ip: request.ip,
+    ip: clientAddress(request),
   };
 }

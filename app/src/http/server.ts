@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import type { TrustedProxies } from '../config/trust-proxy.js';
 import { EMAIL_LIMITS } from '../emails/limits.js';
 import { registerApiMetrics } from './api-metrics.js';
 import { registerAuthentication } from './authentication-hook.js';
@@ -24,6 +25,8 @@ import type { ServerDeps } from './server-deps.js';
 
 const API_VERSION = '1.0.0';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Above the AWS load balancer's 60 s idle timeout (Fastify's default). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /**
  * Builds the SelfMX HTTP API on injected dependencies (pool, config, logger, SMTP probe).
@@ -38,8 +41,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       requestIdLogLabel: 'request_id',
     }),
     bodyLimit: EMAIL_LIMITS.bodyBytes,
-    // Behind a load balancer: the client address (for audit entries) is in X-Forwarded-For.
-    trustProxy: true,
+    ...requestTimeLimits(deps.config.http.requestTimeoutSeconds),
+    // X-Forwarded-For is believed only from the proxies TRUST_PROXY names (see client-address.ts).
+    trustProxy: trustProxyOption(deps.config.http.trustProxy),
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -56,7 +60,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   registerRequestLog(app);
-  registerAuthentication(app, deps.pool, deps.config.http);
+  registerAuthentication(app, deps.pool, deps.config.http, deps.logger);
 
   const specs: RouteSpec[] = [
     healthRoute(deps),
@@ -75,6 +79,35 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const observed = observePool(deps.pool);
   app.addHook('onClose', async () => observed.forget());
   return app;
+}
+
+/** Fastify's form of TRUST_PROXY: false, a hop count, or the addresses and networks. */
+function trustProxyOption(
+  trusted: TrustedProxies,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trusted === 'number') return (_address, hop) => hop < trusted;
+  return typeof trusted === 'object' ? [...trusted] : trusted;
+}
+
+/**
+ * A request must arrive whole within HTTP_REQUEST_TIMEOUT (Node answers 408 and closes), so a
+ * client trickling bytes cannot hold a connection. Node checks this on a sweep, every
+ * `connectionsCheckingInterval`: a quarter of the limit bounds the overshoot to 25 %.
+ * The socket idle timeout sits above the keep-alive timeout, which sits above the AWS load
+ * balancer's 60 s idle timeout: the server never closes a connection the balancer may reuse.
+ */
+function requestTimeLimits(requestTimeoutSeconds: number) {
+  const requestTimeout = requestTimeoutSeconds * 1000;
+  return {
+    requestTimeout,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: KEEP_ALIVE_TIMEOUT_MS + 3_000,
+    http: {
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.min(5_000, Math.ceil(requestTimeout / 4)),
+    },
+  };
 }
 
 /**

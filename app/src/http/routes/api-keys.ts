@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { recordAudit } from '../../audit/audit-log.js';
 import {
   type ApiKeyRow,
+  countLiveKeysForUpdate,
   findApiKey,
   insertApiKey,
   listApiKeys,
@@ -71,7 +72,8 @@ function apiKeyView(row: ApiKeyRow) {
 }
 
 /** /v1/api-keys: create (the key is shown once), list (never the key), revoke. */
-export function apiKeyRoutes({ pool }: ServerDeps): RouteSpec[] {
+export function apiKeyRoutes({ pool, config }: ServerDeps): RouteSpec[] {
+  const cap = config.http.apiKeysPerTenant;
   return [
     route({
       method: 'POST',
@@ -98,6 +100,13 @@ export function apiKeyRoutes({ pool }: ServerDeps): RouteSpec[] {
         }
         const secret = generateApiKey();
         const row = await inTransaction(pool, async (client) => {
+          if ((await countLiveKeysForUpdate(client, caller.tenantId)) >= cap) {
+            throw new ApiError(
+              409,
+              'conflict',
+              `name: this tenant already has ${cap} live API keys, the most API_KEYS_PER_TENANT allows; revoke one first, or raise API_KEYS_PER_TENANT`,
+            );
+          }
           const created = await insertApiKey(client, {
             tenantId: caller.tenantId,
             name: body.name,
@@ -145,10 +154,18 @@ export function apiKeyRoutes({ pool }: ServerDeps): RouteSpec[] {
       params: idParams('API key'),
       response: z.object({ object: z.literal('api_key'), id: z.uuid(), revoked: z.literal(true) }),
       handler: async ({ params, request }) => {
-        const { tenantId } = callerOf(request);
+        const caller = callerOf(request);
+        const { tenantId } = caller;
         await inTransaction(pool, async (client) => {
           const key = await findApiKey(client, tenantId, params.id);
           if (!key || key.revoked_at) throw notFound(`API key ${params.id}`);
+          if (!canGrant(caller.permissions, key.permissions as Permission[])) {
+            throw new ApiError(
+              403,
+              'restricted_api_key',
+              `id: this API key can only revoke keys whose permissions it holds itself (${caller.permissions.join(', ')}); API key ${params.id} has ${key.permissions.join(', ')}`,
+            );
+          }
           if (key.is_bootstrap) {
             throw new ApiError(
               409,

@@ -3,6 +3,7 @@ import { EmailAcceptor } from '../../emails/accept-email.js';
 import { emailExists, findEmail, listEmails } from '../../emails/email-repository.js';
 import { ApiError, notFound, validationError } from '../api-error.js';
 import { callerOf } from '../caller.js';
+import { clientAddress } from '../client-address.js';
 import { readIdempotency } from '../idempotency-key.js';
 import { type RouteSpec, route } from '../route-spec.js';
 import { idParams, listBody, listSchema, pageWindow, paginationQuery } from '../schemas/common.js';
@@ -35,7 +36,7 @@ export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
           tenantId: key.tenantId,
           apiKeyId: key.id,
           requestId: request.id,
-          ip: request.ip,
+          ip: clientAddress(request),
           idempotencyKey: idempotency.key,
           requestHash: idempotency.requestHash,
         });
