@@ -17,10 +17,6 @@ export class RenderWorker {
   readonly ready: Promise<void>;
 
   constructor() {
-    this.worker.unref();
-    // A template must never write to the service's log.
-    this.worker.stdout.resume();
-    this.worker.stderr.resume();
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (reply: RenderReply | 'ready') => {
         if (reply === 'ready') resolve();
@@ -46,6 +42,12 @@ export class RenderWorker {
         this.finish({ ok: false, reason: 'failed', message: 'the render worker stopped' });
       });
     });
+    // An idle worker must not keep the process alive (unref after the listeners: they take a
+    // ref); one that is starting or rendering must.
+    void this.ready.then(
+      () => this.worker.unref(),
+      () => undefined,
+    );
   }
 
   /** Renders one part; past `timeoutMs` the worker is terminated and the outcome is `timeout`. */
@@ -64,10 +66,12 @@ export class RenderWorker {
         },
         Math.max(0, timeoutMs),
       );
+      this.worker.ref();
       this.pending = {
         id,
         settle: (outcome) => {
           clearTimeout(timer);
+          this.worker.unref();
           resolve(outcome);
         },
       };
@@ -147,8 +151,6 @@ export class RenderWorkerPool {
 function spawnRenderWorker(): Worker {
   const options = {
     resourceLimits: { maxOldGenerationSizeMb: TEMPLATE_RENDER_LIMITS.workerHeapMb },
-    stdout: true,
-    stderr: true,
   };
   if (!import.meta.url.endsWith('.ts')) {
     return new Worker(new URL('./template-render-worker.js', import.meta.url), options);
