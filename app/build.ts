@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 /**
- * Bundles the SelfMX service into app/dist/selfmx.js (one ESM file, Node 20) and ships the
- * migrations beside it, so the container image needs no node_modules.
+ * Bundles the SelfMX service into app/dist/selfmx.js (one ESM file, Node 20), with the
+ * template-render worker thread's entry beside it (template-render-worker.js), and ships the
+ * migrations beside them, so the container image needs no node_modules.
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}app/dist`;
@@ -12,8 +13,11 @@ const dist = `${root}app/dist`;
 await rm(dist, { recursive: true, force: true });
 await mkdir(dist, { recursive: true });
 await build({
-  entryPoints: [`${root}app/src/selfmx.ts`],
-  outfile: `${dist}/selfmx.js`,
+  entryPoints: {
+    selfmx: `${root}app/src/selfmx.ts`,
+    'template-render-worker': `${root}app/src/templates/template-render-worker.ts`,
+  },
+  outdir: dist,
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -4,15 +4,18 @@
 #
 #   exit 0  the migrate container exited 0
 #   exit 1  it exited non-zero, or the task stopped without it finishing (capacity, image pull,
-#           secrets...), or ECS refused to start it, or it did not stop within TIMEOUT_SECONDS
+#           secrets...), or ECS refused to start it, or it did not stop within TIMEOUT_SECONDS,
+#           or describe-tasks failed DESCRIBE_ATTEMPTS times in a row
 #
 # It polls describe-tasks itself: `aws ecs wait tasks-stopped` gives up after 10 minutes and
-# succeeds for a task whose container failed. The container's CloudWatch log is streamed as it runs.
+# succeeds for a task whose container failed. A describe-tasks call that fails (throttling, a
+# network blip) is retried: the task keeps running whether or not we can see it. The container's
+# CloudWatch log is streamed as it runs.
 #
 # The selfmx-aws stack runs it on every release (terraform_data local-exec). By hand, from the
 # repository root, take the stack's `migrate_command` output:
 #   $(terraform -chdir=cdktf.out/stacks/selfmx-aws output -raw migrate_command)
-# Needs the AWS CLI v2 and Node (to read the JSON answers).
+# Needs the AWS CLI v2 only: answers are read with its --query and --output text, never evaluated.
 set -euo pipefail
 
 : "${AWS_REGION:?AWS_REGION is required}"
@@ -24,27 +27,35 @@ set -euo pipefail
 CONTAINER_NAME="${CONTAINER_NAME:-migrate}"
 TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-1800}"
 POLL_SECONDS="${POLL_SECONDS:-6}"
+# Consecutive failed describe-tasks calls before giving up (the task may still be running).
+DESCRIBE_ATTEMPTS="${DESCRIBE_ATTEMPTS:-10}"
 
 say() { echo "migration: $*" >&2; }
 
-# Reads JSON on stdin and prints a JavaScript expression of it (`d`); empty for null/undefined.
-json() {
-  node -e '
-    const d = JSON.parse(require("fs").readFileSync(0, "utf8") || "null");
-    const value = new Function("d", `return (${process.argv[1]});`)(d);
-    if (value !== undefined && value !== null) process.stdout.write(String(value));
-  ' "$1"
-}
+# CONTAINER_NAME goes into a --query: ECS names are letters, digits, hyphens and underscores.
+if [[ ! "$CONTAINER_NAME" =~ ^[A-Za-z0-9_-]{1,255}$ ]]; then
+  say "CONTAINER_NAME must be an ECS container name (letters, digits, - and _), got: ${CONTAINER_NAME}"
+  exit 1
+fi
+
+# `--output text` prints a JSON null as None.
+orEmpty() { [ "$1" = None ] && echo "" || echo "$1"; }
 
 network="awsvpcConfiguration={subnets=[${SUBNETS}],securityGroups=[${SECURITY_GROUPS}],assignPublicIp=DISABLED}"
 say "starting ${TASK_DEFINITION} on cluster ${CLUSTER}"
 started=$(aws ecs run-task --region "$AWS_REGION" --cluster "$CLUSTER" \
   --task-definition "$TASK_DEFINITION" --launch-type FARGATE --count 1 \
-  --started-by selfmx-migration --network-configuration "$network" --output json)
-refused=$(json 'd.failures && d.failures.length ? d.failures.map((f) => `${f.reason}${f.detail ? ` (${f.detail})` : ""}${f.arn ? ` [${f.arn}]` : ""}`).join("; ") : ""' <<<"$started")
-task_arn=$(json 'd.tasks && d.tasks[0] && d.tasks[0].taskArn' <<<"$started")
-if [ -n "$refused" ] || [ -z "$task_arn" ]; then
-  say "FAILED: ECS did not start the task: ${refused:-no task in the run-task answer}"
+  --started-by selfmx-migration --network-configuration "$network" \
+  --query '[tasks[0].taskArn, failures[0].reason, failures[0].detail, failures[0].arn]' \
+  --output text)
+IFS=$'\t' read -r task_arn reason detail failed_arn <<<"$started"
+task_arn=$(orEmpty "$task_arn")
+reason=$(orEmpty "$reason")
+detail=$(orEmpty "$detail")
+failed_arn=$(orEmpty "$failed_arn")
+if [ -n "$reason" ] || [ -z "$task_arn" ]; then
+  refused="${reason:-no task in the run-task answer}${detail:+ (${detail})}${failed_arn:+ [${failed_arn}]}"
+  say "FAILED: ECS did not start the task: ${refused}"
   exit 1
 fi
 task_id="${task_arn##*/}"
@@ -55,27 +66,43 @@ log_token=""
 # Prints the log events written since the last call (none until the container has started).
 stream_logs() {
   local args=(logs get-log-events --region "$AWS_REGION" --log-group-name "$LOG_GROUP"
-    --log-stream-name "$stream" --start-from-head --output json)
+    --log-stream-name "$stream" --start-from-head
+    --query '[nextForwardToken, events[].[message]]' --output text)
   [ -n "$log_token" ] && args+=(--next-token "$log_token")
   local page
   page=$(aws "${args[@]}" 2>/dev/null) || return 0
-  local lines
-  lines=$(json 'd.events.map((e) => `  | ${e.message.replace(/\n$/, "")}`).join("\n")' <<<"$page")
-  [ -n "$lines" ] && echo "$lines" >&2
+  # The first line is the next token, then one line per event.
   local next
-  next=$(json 'd.nextForwardToken' <<<"$page")
+  next=$(head -n 1 <<<"$page")
+  tail -n +2 <<<"$page" | while IFS= read -r line; do
+    [ -n "$line" ] && echo "  | ${line}" >&2
+  done
   [ "$next" = "$log_token" ] && return 1
   log_token="$next"
 }
 
+container="containers[?name=='${CONTAINER_NAME}'] | [0]"
+# Free text last: a reason may hold anything but a tab.
+described_fields="tasks[0].[lastStatus, stopCode, ${container}.exitCode, ${container}.reason, stoppedReason]"
 deadline=$((SECONDS + TIMEOUT_SECONDS))
 status=""
+describe_failures=0
 while :; do
-  described=$(aws ecs describe-tasks --region "$AWS_REGION" --cluster "$CLUSTER" \
-    --tasks "$task_arn" --output json)
-  now=$(json 'd.tasks && d.tasks[0] ? d.tasks[0].lastStatus : "UNKNOWN"' <<<"$described")
-  [ "$now" != "$status" ] && say "task ${task_id}: ${now}"
-  status="$now"
+  if described=$(aws ecs describe-tasks --region "$AWS_REGION" --cluster "$CLUSTER" \
+    --tasks "$task_arn" --query "$described_fields" --output text); then
+    describe_failures=0
+    IFS=$'\t' read -r now stop_code exit_code container_reason stopped_reason <<<"$described"
+    [ "$now" = None ] && now=UNKNOWN
+    [ "$now" != "$status" ] && say "task ${task_id}: ${now}"
+    status="$now"
+  else
+    describe_failures=$((describe_failures + 1))
+    say "describe-tasks failed (${describe_failures} of ${DESCRIBE_ATTEMPTS} in a row); task ${task_id} keeps running, asking again"
+    if ((describe_failures >= DESCRIBE_ATTEMPTS)); then
+      say "FAILED: cannot see task ${task_id} after ${DESCRIBE_ATTEMPTS} attempts; it may still be running (aws ecs describe-tasks --cluster ${CLUSTER} --tasks ${task_arn})"
+      exit 1
+    fi
+  fi
   stream_logs || true
   [ "$status" = STOPPED ] && break
   if ((SECONDS >= deadline)); then
@@ -87,11 +114,10 @@ done
 # The last lines may arrive in CloudWatch after the task stopped.
 for _ in 1 2 3 4 5; do stream_logs || break; done
 
-container="d.tasks[0].containers.find((c) => c.name === \"${CONTAINER_NAME}\")"
-exit_code=$(json "${container} && ${container}.exitCode" <<<"$described")
-container_reason=$(json "${container} && ${container}.reason" <<<"$described")
-stop_code=$(json 'd.tasks[0].stopCode' <<<"$described")
-stopped_reason=$(json 'd.tasks[0].stoppedReason' <<<"$described")
+exit_code=$(orEmpty "$exit_code")
+container_reason=$(orEmpty "$container_reason")
+stop_code=$(orEmpty "$stop_code")
+stopped_reason=$(orEmpty "$stopped_reason")
 
 if [ "$exit_code" = 0 ]; then
   say "succeeded: container ${CONTAINER_NAME} exited 0 (task ${task_id})"

@@ -140,4 +140,57 @@ describe('templates: CRUD, syntax check when saved, rendering at send time', () 
     const actions = audit.body.data.map((entry: { action: string }) => entry.action).sort();
     assert.deepEqual(actions, ['template.created', 'template.deleted', 'template.updated']);
   });
+  test('the log helper is not available: a template using it is refused when saved', async () => {
+    const created = await api.server.call('POST', '/v1/templates', {
+      body: { name: 'logger', subject: 's', text: 'a {{log "forged"}} b' },
+    });
+    assert.equal(created.status, 422, created.text);
+    assert.match(created.body.message, /^text: Handlebars syntax error: .*log/);
+  });
+
+  test('rendering is bounded: a bomb gets a 422 naming the template and part, then renders go on', async () => {
+    const bombs = {
+      amplify: { subject: 'a', html: '{{#each a}}{{@root.big}}{{/each}}' },
+      greeting: { subject: 'Hi', text: 'Hello {{name}}' },
+      slow: {
+        subject: 's',
+        text: '{{#each a}}{{#each ../a}}{{#each ../../a}}{{/each}}{{/each}}{{/each}}',
+      },
+    };
+    for (const [name, fields] of Object.entries(bombs)) {
+      const created = await api.server.call('POST', '/v1/templates', { body: { name, ...fields } });
+      assert.equal(created.status, 201, created.text);
+    }
+    const items = Array.from({ length: 2000 }, () => 0);
+    const [amplified, slow, normal] = await Promise.all([
+      api.server.call('POST', '/v1/emails', {
+        body: fromTemplate({
+          template_id: 'amplify',
+          template_data: { a: items, big: 'x'.repeat(100_000) },
+        }),
+      }),
+      api.server.call('POST', '/v1/emails', {
+        body: fromTemplate({ template_id: 'slow', template_data: { a: items } }),
+      }),
+      api.server.call('POST', '/v1/emails', {
+        body: fromTemplate({ template_id: 'greeting', template_data: { name: 'Cy' } }),
+      }),
+    ]);
+    assert.equal(amplified.status, 422, amplified.text);
+    assert.match(
+      amplified.body.message,
+      /^template_data: template "amplify" html renders to more than 5242880 characters/,
+    );
+    assert.equal(slow.status, 422, slow.text);
+    assert.match(
+      slow.body.message,
+      /^template_data: template "slow" text did not render within 1000 ms/,
+    );
+    assert.equal(normal.status, 200, normal.text);
+    // The worker that overran was replaced: templates still render.
+    const after = await api.server.call('POST', '/v1/emails', {
+      body: fromTemplate({ template_id: 'greeting', template_data: { name: 'Di' } }),
+    });
+    assert.equal(after.status, 200, after.text);
+  });
 });

@@ -97,6 +97,37 @@ describe('StatementBatcher', () => {
     );
   });
 
+  test('a refused row is found without more concurrent statements than maxInFlight', async () => {
+    let running = 0;
+    let mostRunning = 0;
+    const countRunning = async (values: number[]): Promise<string[]> => {
+      running += 1;
+      mostRunning = Math.max(mostRunning, running);
+      try {
+        return await insertValues(values);
+      } finally {
+        running -= 1;
+      }
+    };
+    const batcher = new StatementBatcher(countRunning, { maxBatch: 64, maxInFlight: 1 }, 0);
+    const values = Array.from({ length: 40 }, (_, index) => (index === 29 ? -1 : index + 1));
+    const results = await Promise.allSettled(values.map((value) => batcher.submit(value)));
+    assert.deepEqual(
+      results.flatMap((result, index) => (result.status === 'rejected' ? [values[index]] : [])),
+      [-1],
+    );
+    assert.equal(mostRunning, 1, 'the retries ran side by side');
+    // Halving: the first statement, then two per halving down to the single faulty row.
+    assert.ok(
+      statements.length <= 1 + 2 * Math.ceil(Math.log2(values.length)),
+      `${statements.length} statements`,
+    );
+    const { rows } = await pool.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM items',
+    );
+    assert.equal(rows[0]?.count, 39);
+  });
+
   test('any other error fails the whole batch at once, without a retry per call', async () => {
     let runs = 0;
     const batcher = new StatementBatcher(

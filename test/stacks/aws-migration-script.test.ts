@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 // stacks/scripts/run-migration.sh against test/fixtures/ecs/aws, a stand-in for the AWS CLI that
 // replays ECS answers (run-task, describe-tasks, get-log-events) in the shape the ECS API
-// returns them, one directory per scenario.
+// returns them, one directory per scenario, through --query and --output as the CLI applies them.
+// The script runs with a `node` on PATH that only records that it was called: the script needs
+// the AWS CLI alone (the fake CLI itself is started with this process's node by absolute path).
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const script = join(root, 'stacks/scripts/run-migration.sh');
 const fakeAws = join(root, 'test/fixtures/ecs');
@@ -20,11 +22,26 @@ after(() => {
 function runMigration(scenario: string, extra: Record<string, string> = {}) {
   const state = mkdtempSync(join(tmpdir(), 'selfmx-fake-aws-'));
   stateDirs.push(state);
+  const bin = join(state, 'bin');
+  const nodeCalled = join(state, 'node-called');
+  mkdirSync(bin);
+  writeFileSync(
+    join(bin, 'aws'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(fakeAws, 'aws'))} "$@"\n`,
+    { mode: 0o755 },
+  );
+  writeFileSync(
+    join(bin, 'node'),
+    `#!/bin/sh\necho "$@" >> ${JSON.stringify(nodeCalled)}\nexit 97\n`,
+    {
+      mode: 0o755,
+    },
+  );
   const result = spawnSync(script, [], {
     encoding: 'utf8',
     timeout: 60_000,
     env: {
-      PATH: `${fakeAws}${delimiter}${process.env.PATH ?? ''}`,
+      PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`,
       HOME: state,
       FAKE_AWS_SCENARIO: join(fakeAws, scenario),
       FAKE_AWS_STATE: state,
@@ -39,11 +56,15 @@ function runMigration(scenario: string, extra: Record<string, string> = {}) {
       ...extra,
     },
   });
-  const calls = readFileSync(join(state, 'calls.log'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as string[]);
-  return { status: result.status, stderr: result.stderr, calls };
+  const callsLog = join(state, 'calls.log');
+  const calls = existsSync(callsLog)
+    ? readFileSync(callsLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as string[])
+    : [];
+  const usedNode = existsSync(nodeCalled) ? readFileSync(nodeCalled, 'utf8') : '';
+  return { status: result.status, stderr: result.stderr, calls, usedNode };
 }
 
 describe('run-migration.sh', () => {
@@ -65,6 +86,43 @@ describe('run-migration.sh', () => {
     assert.ok(!run.calls.some((call) => call[1] === 'wait'));
     const logs = run.calls.find((call) => call[1] === 'get-log-events');
     assert.ok(logs?.includes('migrate/migrate/3f7b2a9c1d5e4f60a1b2c3d4e5f60718'));
+  });
+
+  test("reads the answers with the CLI's --query, never by running node on them", () => {
+    const run = runMigration('success');
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.usedNode, '', 'the script ran node');
+    for (const call of run.calls)
+      assert.ok(call.includes('--query'), `no --query: ${call.join(' ')}`);
+  });
+
+  test('a describe-tasks call that fails once is retried; the release goes on', () => {
+    const run = runMigration('transient-describe');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /ThrottlingException/);
+    assert.match(
+      run.stderr,
+      /describe-tasks failed \(1 of 10 in a row\); task 3f7b2a9c\S* keeps running/,
+    );
+    assert.match(run.stderr, /succeeded: container migrate exited 0/);
+    assert.equal(run.calls.filter((call) => call[1] === 'describe-tasks').length, 4);
+  });
+
+  test('describe-tasks failing DESCRIBE_ATTEMPTS times in a row fails, saying the task may run', () => {
+    const run = runMigration('describe-unavailable', { DESCRIBE_ATTEMPTS: '3' });
+    assert.equal(run.status, 1);
+    assert.match(
+      run.stderr,
+      /FAILED: cannot see task 3f7b2a9c\S* after 3 attempts; it may still be running/,
+    );
+    assert.equal(run.calls.filter((call) => call[1] === 'describe-tasks').length, 3);
+  });
+
+  test('a CONTAINER_NAME that is not an ECS name is refused before anything starts', () => {
+    const run = runMigration('success', { CONTAINER_NAME: "migrate'] | [0]" });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /CONTAINER_NAME must be an ECS container name/);
+    assert.deepEqual(run.calls, []);
   });
 
   test('fails with the exit code when the migrate container exits non-zero', () => {

@@ -52,8 +52,8 @@ export class StatementBatcher<I, O> {
 
   /**
    * `run` handles a batch in one statement and returns one result per item, in order. When it
-   * fails because of one row's data, each item is retried on its own so that only the faulty
-   * call fails; any other error (PostgreSQL unreachable, pool timeout) fails the whole batch at
+   * fails because of one row's data, the batch is retried in halves (down to single items, one
+   * statement at a time) so that only the faulty call fails; any other error (PostgreSQL unreachable, pool timeout) fails the whole batch at
    * once, so no call waits twice as long as it should. A call still waiting for its batch after
    * `maxWaitMs` (the pool's connection timeout; 0: none) fails with BatchWaitTimeout.
    */
@@ -131,7 +131,11 @@ export class StatementBatcher<I, O> {
       for (const [index, waiting] of batch.entries()) waiting.resolve(results[index] as O);
     } catch (error) {
       if (batch.length > 1 && isRowError(error)) {
-        await Promise.all(batch.map((waiting) => this.settle([waiting])));
+        // Halves, one after the other, inside this batch's in-flight slot: the faulty row is
+        // found in a few statements and never by more statements at once than maxInFlight.
+        const half = Math.ceil(batch.length / 2);
+        await this.settle(batch.slice(0, half));
+        await this.settle(batch.slice(half));
         return;
       }
       for (const waiting of batch) waiting.reject(error);

@@ -118,7 +118,7 @@ async function resolveContent(
   const data = request.template_data ?? request.template?.variables ?? {};
   const dataField = request.template_id !== undefined ? 'template_data' : 'template.variables';
   try {
-    const rendered = renderEmailTemplate(template, data);
+    const rendered = await renderEmailTemplate(template, data);
     const subject = request.subject ?? rendered.subject;
     if (CONTROL_CHARACTERS.test(subject) || subject.length > EMAIL_LIMITS.subjectChars) {
       return {
@@ -137,7 +137,7 @@ async function resolveContent(
     if (error instanceof TemplateRenderError) {
       return {
         field: dataField,
-        message: `template ${error.part} failed to render: ${error.message}`,
+        message: `template "${template.name}" ${error.part} ${error.message}`,
       };
     }
     throw error;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ApiError } from './api-error.js';
+import { findUnsafeInput } from './unsafe-input.js';
 
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
@@ -7,12 +8,21 @@ type Path = readonly PropertyKey[];
 /**
  * Parses `input` with a zod schema; on failure throws a 422 whose message names every field at
  * fault (`to[1]: ...; headers.X-Foo: ...`). `root` names the input as a whole (body, query).
+ * Input no field can hold (NUL, lone surrogates, deep nesting) is refused first, by name.
  */
 export function parseInput<S extends z.ZodType>(
   schema: S,
   input: unknown,
   root: string,
 ): z.output<S> {
+  const unsafe = findUnsafeInput(input);
+  if (unsafe) {
+    throw new ApiError(
+      422,
+      'validation_error',
+      `${formatPath(unsafe.path, root)}: ${unsafe.message}`,
+    );
+  }
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const messages = result.error.issues.flatMap((issue) => describeIssue(issue, [], root));
