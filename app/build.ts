@@ -1,14 +1,18 @@
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { ARTIFACTS_STAMP } from '../stacks/constructs/release-artifacts.js';
+import { releaseHash } from '../stacks/constructs/release-hash.js';
 
 /**
- * Bundles the SelfMX service into app/dist/selfmx.js (one ESM file, Node 20), with the
- * template-render worker thread's entry beside it (template-render-worker.js), and ships the
- * migrations beside them, so the container image needs no node_modules.
+ * Builds every artifact app/Dockerfile copies, into app/dist: the SelfMX service bundled into
+ * selfmx.js (one ESM file, Node 20+) with the template-render worker's entry beside it
+ * (template-render-worker.js), the migrations, the Amazon RDS CA bundle, and
+ * the release hash of the sources they were built from (the stacks rebuild when it differs).
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}app/dist`;
+const sources = releaseHash(root);
 
 await rm(dist, { recursive: true, force: true });
 await mkdir(dist, { recursive: true });
@@ -33,6 +37,8 @@ await build({
   },
 });
 await cp(`${root}migrations`, `${dist}/migrations`, { recursive: true });
+await cp(`${root}app/certs`, `${dist}/certs`, { recursive: true });
 // Marks the folder as ESM wherever it is copied (the container image has no root package.json).
 await writeFile(`${dist}/package.json`, `${JSON.stringify({ type: 'module' }, null, 2)}\n`);
+await writeFile(`${root}${ARTIFACTS_STAMP}`, `${sources}\n`);
 console.log('built app/dist/selfmx.js');

@@ -11,13 +11,16 @@ import { PostgresContainer } from './constructs/docker/postgres-container.js';
 import { PrivateNetwork } from './constructs/docker/private-network.js';
 import { addLocalOutputs } from './constructs/docker/stack-outputs.js';
 import { configureDockerTerraform } from './constructs/docker/terraform-setup.js';
-import { releaseHash } from './constructs/release-hash.js';
+import { ensureReleaseArtifacts } from './constructs/release-artifacts.js';
 import { SecretInput } from './constructs/secret-input.js';
 
 export interface LocalStackProps {
   /** The deployment's settings: loadLocalConfig(<the SELFMX_* variables>), as main.ts does. */
   readonly config: LocalConfig;
-  /** @default the hash of the repository's release inputs */
+  /**
+   * @default the hash of the repository's release inputs, after `npm run build` has made app/dist
+   * current (see release-artifacts.ts)
+   */
   readonly releaseHash?: string;
 }
 
@@ -65,7 +68,7 @@ export class LocalStack extends TerraformStack {
     const log = { level: config.logLevel };
     const image = new AppImage(this, 'app-image', {
       env,
-      releaseHash: props.releaseHash ?? releaseHash(),
+      releaseHash: props.releaseHash ?? ensureReleaseArtifacts(),
     });
     const migration = new MigrationJob(this, 'migrate', {
       env,

@@ -175,7 +175,7 @@ export const DEPLOYMENT_VARIABLES = [
     name: 'SELFMX_POSTGRES_IMAGE',
     stack: 'local',
     type: 'string',
-    default: 'postgres:15.10-alpine',
+    default: 'postgres:15.20-bookworm',
     allowedDoc: 'a PostgreSQL 15.x image pinned to a minor version (or digest)',
     doc: 'the PostgreSQL image',
   },

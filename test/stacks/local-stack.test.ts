@@ -57,7 +57,7 @@ describe('selfmx-local deployment config', () => {
     assert.equal(config.smtp, undefined);
     assert.equal(config.logLevel, 'info');
     assert.deepEqual(config.http, { port: 8080, bindAddress: '127.0.0.1' });
-    assert.equal(config.postgres.image, 'postgres:15.10-alpine');
+    assert.equal(config.postgres.image, 'postgres:15.20-bookworm');
     assert.equal(config.postgres.publishPort, undefined);
     assert.equal(config.mailpit.uiPort, 8025);
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.database));
@@ -232,7 +232,7 @@ describe('selfmx-local stack', () => {
   });
 
   it('runs a pinned postgres:15 with a generated password and a named volume', () => {
-    assert.equal(resource(json, 'docker_image', 'postgres').name, 'postgres:15.10-alpine');
+    assert.equal(resource(json, 'docker_image', 'postgres').name, 'postgres:15.20-bookworm');
     assert.equal(postgres.image, '${docker_image.postgres.image_id}');
     assert.equal(postgres.name, 'dev-selfmx-postgres');
     const env = envMap(postgres.env);

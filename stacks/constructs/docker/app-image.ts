@@ -45,8 +45,8 @@ export class AppImage extends Construct {
         // provider version and builder, a relative Dockerfile path is resolved against the build
         // context or against the working directory; an absolute one means the same to both.
         dockerfile: Fn.abspath(`${context}/${props.dockerfile ?? 'app/Dockerfile'}`),
-        // BuildKit (the engine's default builder): the Dockerfile uses `ADD --chmod`, which the
-        // provider's legacy builder refuses.
+        // The engine's default builder; app/Dockerfile builds with the classic builder and with
+        // BuildKit alike (test/engine proves both).
         builder: 'default',
         label: { 'selfmx.env': props.env, 'selfmx.release': tag },
       },

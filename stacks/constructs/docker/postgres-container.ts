@@ -11,7 +11,7 @@ export interface PostgresContainerProps {
   /** The environment name (SELFMX_ENV) that prefixes the container's and volume's names. */
   readonly env: string;
   readonly network: PrivateNetwork;
-  /** A pinned PostgreSQL 15.x image, e.g. postgres:15.10-alpine. */
+  /** A pinned PostgreSQL 15.x image, e.g. postgres:15.20-bookworm. */
   readonly image: string;
   /** POSTGRES_USER. @default 'selfmx' */
   readonly user?: string;

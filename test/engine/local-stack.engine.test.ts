@@ -1,0 +1,202 @@
+/**
+ * selfmx-local on a real Docker engine: the synthesized cdk.tf.json applied by
+ * TerraformDockerApply (the provider's behaviour for the attributes the stack uses), on base
+ * images built here from Debian packages under the names the stack uses (base-images.ts).
+ * What stays unproven: Terraform and the docker provider themselves, and the real upstream
+ * postgres, Mailpit and node images.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadLocalConfig } from '../../stacks/config/local-config.js';
+import { ensureReleaseArtifacts } from '../../stacks/constructs/release-artifacts.js';
+import { REPOSITORY_ROOT } from '../../stacks/constructs/release-hash.js';
+import { LocalStack } from '../../stacks/local-stack.js';
+import { freePort } from '../support/postgres.js';
+import { synthesizeToDirectory, type TerraformJson } from '../support/synth.js';
+import { ensureBaseImages } from './base-images.js';
+import { docker, dockerOk, inspect } from './docker-cli.js';
+import { engineUnavailableReason } from './engine.js';
+import { TerraformDockerApply } from './terraform-docker-apply.js';
+
+const ENV = 'enginetest';
+const DOCKERFILE = join(REPOSITORY_ROOT, 'app/Dockerfile');
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
+/** Whatever an earlier, interrupted run of this test left on the engine. */
+async function removeLeftovers(): Promise<void> {
+  const ids = await dockerOk(['ps', '-aq', '--filter', `label=selfmx.env=${ENV}`]);
+  if (ids) await docker(['rm', '-f', ...ids.split('\n')]);
+  await docker(['volume', 'rm', `${ENV}-selfmx-postgres-data`]);
+  await docker(['network', 'rm', `${ENV}-selfmx-network`]);
+}
+
+describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
+  let httpPort: number;
+  let mailpitPort: number;
+  // Terraform's working directory: relative paths in cdk.tf.json resolve against it.
+  const engine = new TerraformDockerApply(join(REPOSITORY_ROOT, 'cdktf.out/stacks/selfmx-local'));
+  const work = mkdtempSync(join(tmpdir(), 'selfmx-engine-'));
+
+  const synth = (releaseHash?: string): TerraformJson => {
+    const config = loadLocalConfig({
+      SELFMX_ENV: ENV,
+      SELFMX_HTTP_PORT: String(httpPort),
+      SELFMX_MAILPIT_PORT: String(mailpitPort),
+    });
+    const synthesized = synthesizeToDirectory('selfmx-local', (app) => {
+      new LocalStack(app, 'selfmx-local', {
+        config,
+        ...(releaseHash === undefined ? {} : { releaseHash }),
+      });
+    });
+    rmSync(synthesized.outdir, { recursive: true, force: true });
+    return synthesized.json;
+  };
+  const apiKey = () => engine.attribute('random_password.api_key', 'result');
+  const health = async (name: string) =>
+    (await inspect('container', name))?.State?.Health?.Status as string | undefined;
+  const sendEmail = async (subject: string) => {
+    const response = await fetch(`http://127.0.0.1:${httpPort}/v1/emails`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        from: 'SelfMX <noreply@example.com>',
+        to: ['someone@example.org'],
+        subject,
+        text: 'through the published port',
+      }),
+    });
+    assert.equal(response.status, 200, await response.text());
+  };
+  const caughtSubjects = async (): Promise<string[]> => {
+    const response = await fetch(`http://127.0.0.1:${mailpitPort}/api/v1/messages`);
+    const body = (await response.json()) as { messages: { Subject: string }[] };
+    return body.messages.map((message) => message.Subject);
+  };
+
+  before(async () => {
+    const reason = await engineUnavailableReason();
+    assert.equal(
+      reason,
+      undefined,
+      `${reason}: .ci/run installs docker.io and starts dockerd; as root, run \`dockerd &\``,
+    );
+    httpPort = await freePort();
+    mailpitPort = await freePort();
+    await removeLeftovers();
+    const json = synth();
+    const from = /^FROM\s+(\S+)\s*$/m.exec(readFileSync(DOCKERFILE, 'utf8'))?.[1];
+    assert.ok(from, 'app/Dockerfile has one FROM');
+    await ensureBaseImages({
+      node: from,
+      postgres: json.resource.docker_image.postgres.name,
+      mailpit: json.resource.docker_image.mailpit.name,
+    });
+  });
+
+  after(async () => {
+    await removeLeftovers();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('builds app/Dockerfile from the base image alone, with the classic builder and BuildKit', async () => {
+    ensureReleaseArtifacts();
+    for (const buildkit of ['0', '1']) {
+      const tag = `${ENV}-selfmx-build-check:buildkit-${buildkit}`;
+      await dockerOk(['build', '-q', '-f', DOCKERFILE, '-t', tag, REPOSITORY_ROOT], {
+        env: { DOCKER_BUILDKIT: buildkit },
+      });
+      const image = await inspect('image', tag);
+      assert.equal(image.Config.User, 'node');
+      const listing = await dockerOk([
+        'run',
+        '--rm',
+        '--read-only',
+        '--entrypoint',
+        'sh',
+        tag,
+        '-c',
+        'id -u; ls /app /app/certs; ls /app/migrations | wc -l; node --version',
+      ]);
+      assert.match(listing, /^1000\n/);
+      assert.match(listing, /selfmx\.js/);
+      assert.match(listing, /rds-global-bundle\.pem/);
+      assert.doesNotMatch(listing, /node_modules/);
+      await docker(['image', 'rm', tag]);
+    }
+  });
+
+  it('applies the stack: postgres and the app healthy by their own checks, the job exits 0, mail arrives', async () => {
+    await engine.apply(synth());
+    assert.equal(await health(`${ENV}-selfmx-postgres`), 'healthy');
+    assert.equal(engine.attribute('docker_container.migrate', 'exit_code'), '0');
+    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
+    const app = await inspect('container', `${ENV}-selfmx-app`);
+    assert.equal(app.HostConfig.RestartPolicy.Name, 'unless-stopped');
+    assert.equal(app.Config.Labels['selfmx.role'], 'app');
+    assert.equal(app.Config.User, 'node');
+    await sendEmail('engine: first release');
+    await until(
+      async () => ((await caughtSubjects()).includes('engine: first release') ? true : undefined),
+      'the email in the mail catcher',
+    );
+  });
+
+  it('runs the next release: the job exits 0 with nothing to do, and the app stays healthy', async () => {
+    await engine.apply(synth('b'.repeat(64)));
+    assert.equal(engine.attribute('docker_container.migrate', 'exit_code'), '0');
+    assert.match(
+      engine.attribute('docker_container.migrate', 'logs'),
+      /no migrations to run|nothing to do|up to date/i,
+    );
+    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
+  });
+
+  it('stops a release whose migration fails, and reports the job output', async () => {
+    const context = join(work, 'broken-release');
+    cpSync(join(REPOSITORY_ROOT, 'app/dist'), join(context, 'app/dist'), { recursive: true });
+    cpSync(join(REPOSITORY_ROOT, '.dockerignore'), join(context, '.dockerignore'));
+    writeFileSync(
+      join(context, 'app/dist/migrations/9999999999999_broken.sql'),
+      '-- Up Migration\nSELECT * FROM table_that_does_not_exist;\n-- Down Migration\n',
+    );
+    const json = synth('c'.repeat(64));
+    json.resource.docker_image.app_image.build.context = context;
+    await assert.rejects(engine.apply(json), (error: Error) => {
+      assert.match(error.message, /The migration job failed/);
+      assert.match(error.message, /table_that_does_not_exist/, 'the apply shows the job output');
+      return true;
+    });
+    const app = await inspect('container', `${ENV}-selfmx-app`);
+    assert.ok(
+      app === undefined || !app.Config.Labels['selfmx.release']?.startsWith('cccc'),
+      'no app of the failed release started',
+    );
+    // The release after the fix goes through.
+    await engine.apply(synth('b'.repeat(64)));
+    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
+  });
+
+  it('destroy removes the containers, the network and the data volume; the stack recreates', async () => {
+    const json = synth('b'.repeat(64));
+    await engine.destroy(json);
+    assert.equal(await dockerOk(['ps', '-aq', '--filter', `label=selfmx.env=${ENV}`]), '');
+    assert.equal(await inspect('network', `${ENV}-selfmx-network`), undefined);
+    assert.equal(await inspect('volume', `${ENV}-selfmx-postgres-data`), undefined);
+    await engine.apply(json);
+    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
+    await engine.destroy(json);
+  });
+});
