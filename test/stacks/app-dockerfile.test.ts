@@ -11,7 +11,13 @@ function baseImages(dockerfile: string): string[] {
   return dockerfile
     .split('\n')
     .filter((line) => /^\s*FROM\s/i.test(line))
-    .map((line) => line.trim().split(/\s+/).filter((word) => !word.startsWith('--'))[1] ?? '');
+    .map(
+      (line) =>
+        line
+          .trim()
+          .split(/\s+/)
+          .filter((word) => !word.startsWith('--'))[1] ?? '',
+    );
 }
 
 describe('app/Dockerfile', () => {

@@ -58,6 +58,18 @@ const environmentOf = (definition: ContainerDefinition) =>
 const secretsOf = (definition: ContainerDefinition) =>
   Object.fromEntries(definition.secrets.map(({ name, valueFrom }) => [name, valueFrom]));
 
+/**
+ * A precondition as `terraform plan` evaluates it, for the only form the stacks use: one
+ * reference to a local value. Anything else fails, so the test cannot pass on a condition it
+ * does not understand.
+ */
+function planCondition(json: TerraformJson, condition: string): unknown {
+  const reference = /^\$\{local\.([a-z_]+)\}$/.exec(condition);
+  assert.ok(reference?.[1], `cannot evaluate ${condition}`);
+  assert.ok(reference[1] in (json.locals ?? {}), `local.${reference[1]} is not declared`);
+  return json.locals[reference[1]];
+}
+
 const production = synthAws();
 const ephemeral = synthAws({ SELFMX_ENV: 'pr-42', SELFMX_EPHEMERAL: 'true' });
 
@@ -328,9 +340,52 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     const listeners = all(production, 'aws_lb_listener');
     assert.deepEqual(
       listeners.map((l) => [l.port, l.protocol, l.default_action[0].type]),
-      [[80, 'HTTP', 'forward']],
+      [[80, 'HTTP', 'fixed-response']],
     );
     assert.match(production.output.api_url.value, /^http:\/\/\$\{aws_lb\./);
+  });
+
+  test('without a certificate, a production stack is refused at plan, naming SELFMX_CERTIFICATE_ARN', () => {
+    const [listener] = all(production, 'aws_lb_listener');
+    const [precondition, ...others] = listener?.lifecycle?.precondition ?? [];
+    assert.deepEqual(others, []);
+    assert.match(precondition?.condition, /^\$\{local\.selfmx_ephemeral\}$/);
+    assert.match(precondition?.error_message, /^SELFMX_CERTIFICATE_ARN is unset: .*HTTPS only/);
+    assert.match(precondition?.error_message, /SELFMX_EPHEMERAL=true/);
+    // Terraform is not installed here: evaluate the one-reference condition as plan would.
+    assert.equal(planCondition(production, precondition.condition), false, 'production: refused');
+    assert.equal(planCondition(ephemeral, precondition.condition), true, 'ephemeral: allowed');
+    const withTls = synthAws({ SELFMX_CERTIFICATE_ARN: CERTIFICATE });
+    assert.equal(withTls.locals, undefined);
+    for (const l of all(withTls, 'aws_lb_listener')) assert.equal(l.lifecycle, undefined);
+  });
+
+  test('the load balancer forwards only /v1/* and /health; anything else is its own 404', () => {
+    for (const json of [production, synthAws({ SELFMX_CERTIFICATE_ARN: CERTIFICATE })]) {
+      const forwarding = all(json, 'aws_lb_listener').filter(
+        (l) => l.protocol !== 'HTTP' || !l.default_action[0].redirect,
+      );
+      assert.equal(forwarding.length, 1);
+      const [listener] = forwarding;
+      const notFound = listener?.default_action[0];
+      assert.equal(notFound.type, 'fixed-response');
+      assert.equal(notFound.fixed_response.status_code, '404');
+      assert.equal(JSON.parse(notFound.fixed_response.message_body).name, 'not_found');
+      const rules = all(json, 'aws_lb_listener_rule');
+      assert.equal(rules.length, 1);
+      const [rule] = rules;
+      const protocol = listener?.port === 443 ? 'https' : 'http';
+      assert.match(rule?.listener_arn, new RegExp(`aws_lb_listener\\.load-balancer_${protocol}_`));
+      assert.deepEqual(rule?.condition, [{ path_pattern: { values: ['/v1/*', '/health'] } }]);
+      assert.deepEqual(rule?.action, [
+        {
+          type: 'forward',
+          target_group_arn: `\${aws_lb_target_group.load-balancer_app_9BAB60E1.arn}`,
+        },
+      ]);
+      const service = find(json, 'aws_ecs_service', 'app_service');
+      assert.ok(service.depends_on.some((d: string) => d.startsWith('aws_lb_listener_rule.')));
+    }
   });
 
   test('with SELFMX_CERTIFICATE_ARN: HTTPS on 443 and HTTP redirects to it', () => {
@@ -339,12 +394,15 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     assert.equal(listeners[443]?.protocol, 'HTTPS');
     assert.equal(listeners[443]?.certificate_arn, CERTIFICATE);
     assert.match(listeners[443]?.ssl_policy, /TLS13/);
-    assert.equal(listeners[443]?.default_action[0].type, 'forward');
-    assert.deepEqual(listeners[80]?.default_action[0].redirect, {
-      protocol: 'HTTPS',
-      port: '443',
-      status_code: 'HTTP_301',
-    });
+    assert.equal(listeners[443]?.default_action[0].type, 'fixed-response');
+    // Port 80 only redirects: one action, no rule on it, nothing forwarded in plain HTTP.
+    assert.deepEqual(listeners[80]?.default_action, [
+      { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', status_code: 'HTTP_301' } },
+    ]);
+    assert.equal(listeners[80]?.protocol, 'HTTP');
+    for (const rule of all(json, 'aws_lb_listener_rule')) {
+      assert.match(rule.listener_arn, /load-balancer_https_/);
+    }
     assert.match(json.output.api_url.value, /^https:\/\//);
   });
 
@@ -488,12 +546,14 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
       ses ?? '',
       /^SELFMX_SMTP_HOST is unset: .*email-smtp\.eu-west-1\.amazonaws\.com:587/,
     );
-    assert.match(http ?? '', /^SELFMX_CERTIFICATE_ARN is unset: .*plain HTTP/);
+    assert.match(http ?? '', /^SELFMX_CERTIFICATE_ARN is unset: .*plain HTTP.*terraform plan/);
     assert.deepEqual(others, []);
-    assert.deepEqual(
-      warnings({ SELFMX_EPHEMERAL: 'true', SELFMX_SMTP_HOST: 'smtp.example.com' }),
-      [],
-    );
+    const [ephemeralHttp, ...none] = warnings({
+      SELFMX_EPHEMERAL: 'true',
+      SELFMX_SMTP_HOST: 'smtp.example.com',
+    });
+    assert.match(ephemeralHttp ?? '', /^SELFMX_CERTIFICATE_ARN is unset: .*ephemeral.*plain HTTP/);
+    assert.deepEqual(none, []);
     assert.deepEqual(
       warnings({ SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_CERTIFICATE_ARN: CERTIFICATE }),
       [],

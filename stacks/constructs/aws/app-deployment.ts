@@ -107,6 +107,7 @@ export class AppDeployment {
       dependsOn: [
         this.migration.run,
         props.loadBalancer.listener,
+        props.loadBalancer.publicPaths,
         this.tasks.roles.executionPolicy,
         ...network.egress,
       ],
