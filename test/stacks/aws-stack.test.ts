@@ -131,9 +131,11 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     assert.equal(db.manage_master_user_password, true);
     assert.equal(db.password, undefined);
     assert.equal(db.username, 'selfmx');
-    assert.equal(resourcesOfType(production, 'random_password').api_key !== undefined, true);
-    // The only random_password is the API key; none feeds the database.
-    assert.equal(all(production, 'random_password').length, 1);
+    // The random passwords are the API key's and the app role's; none is the master's.
+    assert.deepEqual(Object.keys(resourcesOfType(production, 'random_password')).sort(), [
+      'api_key',
+      'app_db_password',
+    ]);
   });
 
   test('a VPC across 2 AZs: public subnets for the load balancer, private for RDS and tasks', () => {
@@ -264,7 +266,52 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     for (const name of ['DB_POOL_SIZE', 'DB_POOL_TIMEOUT', 'DB_IDLE_TIMEOUT']) {
       assert.equal(environmentOf(serve)[name], environmentOf(migrate)[name], name);
     }
-    assert.equal(secretsOf(serve).DATABASE_URL, secretsOf(migrate).DATABASE_URL);
+    // serve connects as the app role, migrate as the master user: two URLs.
+    assert.match(secretsOf(serve).DATABASE_URL ?? '', /secrets_serve-database-url_/);
+    assert.match(secretsOf(migrate).DATABASE_URL ?? '', /secrets_database-url_/);
+  });
+
+  test('serve connects as the least-privilege selfmx_app role; migrate keeps the master user', () => {
+    const serve = secretsOf(container(production, 'serve'));
+    const migrate = secretsOf(container(production, 'migrate'));
+    const appPassword = find(production, 'aws_secretsmanager_secret', 'secrets_app-db-password');
+    assert.equal(appPassword.name, 'selfmx-dev/app-db-password');
+    const appPasswordArn = serve.PGPASSWORD;
+    assert.match(
+      appPasswordArn ?? '',
+      /^\$\{aws_secretsmanager_secret\.secrets_app-db-password_\w+\.arn\}$/,
+    );
+    assert.equal(migrate.APP_DB_PASSWORD, appPasswordArn, 'migrate sets the password serve uses');
+    assert.match(migrate.PGPASSWORD ?? '', /master_user_secret\[0\]\.secret_arn\}:password::$/);
+    const version = find(
+      production,
+      'aws_secretsmanager_secret_version',
+      'secrets_app-db-password-value',
+    );
+    assert.equal(version.secret_string, `\${random_password.app_db_password.result}`);
+    assert.equal(resourcesOfType(production, 'random_password').app_db_password?.special, false);
+    const urls = Object.fromEntries(
+      all(production, 'aws_secretsmanager_secret_version')
+        .filter((v) => v.secret_id.includes('database-url'))
+        .map((v) => [v.secret_id.includes('serve-') ? 'serve' : 'migrate', v.secret_string]),
+    );
+    assert.match(urls.serve, /^postgres:\/\/selfmx_app@/);
+    assert.match(urls.migrate, /^postgres:\/\/selfmx@/);
+    assert.ok(production.output.app_db_password_secret_arn);
+  });
+
+  test("serve's TRUST_PROXY is the VPC's CIDR: X-Forwarded-For is trusted only from the load balancer", () => {
+    assert.equal(environmentOf(container(production, 'serve')).TRUST_PROXY, '10.40.0.0/16');
+    assert.equal(environmentOf(container(production, 'migrate')).TRUST_PROXY, undefined);
+    const custom = synthAws({ SELFMX_VPC_CIDR: '10.99.0.0/16' });
+    assert.equal(environmentOf(container(custom, 'serve')).TRUST_PROXY, '10.99.0.0/16');
+    const existing = synthAws(EXISTING_VPC);
+    assert.match(
+      environmentOf(container(existing, 'serve')).TRUST_PROXY ?? '',
+      /^\$\{data\.aws_vpc\.network_existing-vpc_\w+\.cidr_block\}$/,
+    );
+    const [vpc] = Object.values(existing.data.aws_vpc) as TerraformJson[];
+    assert.equal(vpc?.id, EXISTING_VPC.SELFMX_VPC_ID);
   });
 
   test('DATABASE_URL, API_KEY and the passwords reach containers only through secrets', () => {
@@ -279,10 +326,10 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     const serve = secretsOf(container(production, 'serve'));
     assert.deepEqual(Object.keys(serve).sort(), ['API_KEY', 'DATABASE_URL', 'PGPASSWORD']);
     assert.deepEqual(Object.keys(secretsOf(container(production, 'migrate'))).sort(), [
+      'APP_DB_PASSWORD',
       'DATABASE_URL',
       'PGPASSWORD',
     ]);
-    assert.match(serve.PGPASSWORD ?? '', /master_user_secret\[0\]\.secret_arn\}:password::$/);
     // With an SMTP password it goes the same way.
     const smtp = synthAws({
       SELFMX_SMTP_HOST: 'smtp.example.com',
@@ -302,7 +349,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
 
   test("the app's DATABASE_URL says sslmode=verify-full with the image's RDS CA bundle, no password", () => {
     const versions = all(production, 'aws_secretsmanager_secret_version');
-    const value = versions.find((v) => v.secret_id.includes('database-url'))?.secret_string;
+    const value = versions.find((v) => v.secret_id.includes('_database-url'))?.secret_string;
     assert.ok(value);
     const url = new URL(value.replace(/\$\{[^}]+\}/, 'rds.example.internal'));
     assert.equal(url.protocol, 'postgres:');
@@ -325,7 +372,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     const given = synthAws({ SELFMX_API_KEY: key });
     assert.ok(!JSON.stringify(given).includes(key));
     assert.equal(given.variable.api_key.sensitive, true);
-    assert.equal(all(given, 'random_password').length, 0);
+    assert.deepEqual(Object.keys(resourcesOfType(given, 'random_password')), ['app_db_password']);
   });
 
   test('application load balancer: /health check, invalid headers dropped, HTTP without a certificate', () => {
@@ -471,7 +518,11 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     );
     const secrets = statements.find((s) => s.Action === 'secretsmanager:GetSecretValue');
     assert.ok(secrets);
-    assert.equal((secrets.Resource as string[]).length, 3, 'DATABASE_URL, API_KEY, RDS master');
+    assert.equal(
+      (secrets.Resource as string[]).length,
+      5,
+      'two DATABASE_URLs, APP_DB_PASSWORD, API_KEY, RDS master',
+    );
     for (const arn of secrets.Resource as string[])
       assert.match(arn, /^\$\{aws_(secretsmanager_secret|db_instance)\./);
     assert.equal(all(production, 'aws_iam_role_policy').length, 1, 'the task role has no policy');
