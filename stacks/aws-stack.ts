@@ -7,6 +7,7 @@ import { Alarms } from './constructs/aws/alarms.js';
 import { AppDeployment } from './constructs/aws/app-deployment.js';
 import { Database } from './constructs/aws/database.js';
 import { EncryptionKey } from './constructs/aws/encryption-key.js';
+import { plainHttpOnlyWhenEphemeral } from './constructs/aws/https-requirement.js';
 import { warnAboutInsecureDefaults } from './constructs/aws/insecure-defaults.js';
 import { LoadBalancer } from './constructs/aws/load-balancer.js';
 import { Network } from './constructs/aws/network.js';
@@ -70,6 +71,9 @@ export class AwsStack extends TerraformStack {
       appPort: APP_CONTAINER_PORT,
       certificateArn: config.certificateArn,
       deletionProtection: protect,
+      ...(config.certificateArn
+        ? {}
+        : { plainHttpPrecondition: plainHttpOnlyWhenEphemeral(this, config.ephemeral) }),
     });
     const app = new AppDeployment(this, {
       prefix,

@@ -119,6 +119,8 @@ export interface ServiceEnvironmentProps extends MigrationEnvironmentProps {
   readonly smtp: SmtpEnvironmentProps;
   /** @default APP_CONTAINER_PORT (8080) */
   readonly port?: number;
+  /** TRUST_PROXY: the proxies in front of the app (CIDRs), or none. @default none */
+  readonly trustProxy?: string;
 }
 
 /**
@@ -132,6 +134,7 @@ export function serviceEnvironment(props: ServiceEnvironmentProps): DeclaredEnvi
     API_KEY: props.apiKey,
     PORT: String(props.port ?? APP_CONTAINER_PORT),
     HOST: appVariable('HOST').default,
+    ...(props.trustProxy === undefined ? {} : { TRUST_PROXY: props.trustProxy }),
     ...smtpEnvironment(props.smtp),
   };
 }

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { trackQueueDepth } from '../../app/src/queue/email-metrics.js';
+import { QUEUE_DEPTH_MAX_AGE_MS, queueDepthOf } from '../../app/src/queue/queue-depth.js';
 import type { TestPostgres } from '../support/postgres.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
-import { type ApiServer, email, startApiServer, startMigratedPostgres } from './api-harness.js';
+import {
+  type ApiServer,
+  createKey,
+  email,
+  startApiServer,
+  startMigratedPostgres,
+} from './api-harness.js';
 
 describe('operations: openapi.json, metrics, CORS, request ids, test-smtp', () => {
   let postgres: TestPostgres;
@@ -68,10 +76,10 @@ describe('operations: openapi.json, metrics, CORS, request ids, test-smtp', () =
   test('/metrics exposes API, pool and process metrics in Prometheus format', async () => {
     await server.call('POST', '/v1/emails', { body: email() });
     await server.call('POST', '/v1/emails', { body: { nope: true } });
-    const response = await fetch(`${server.url}/metrics`);
+    const response = await server.call('GET', '/metrics');
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
-    const text = await response.text();
+    const text = response.text;
     assert.match(
       text,
       /selfmx_api_requests_total\{method="POST",route="\/v1\/emails",status_code="200"\} \d+/,
@@ -88,6 +96,48 @@ describe('operations: openapi.json, metrics, CORS, request ids, test-smtp', () =
     assert.match(text, /selfmx_db_pool_connections_idle \d+/);
     assert.match(text, /selfmx_db_pool_connections_waiting \d+/);
     assert.match(text, /process_cpu_user_seconds_total/);
+  });
+
+  test('/metrics needs a key with metrics:read', async () => {
+    const anonymous = await server.call('GET', '/metrics', { key: null });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body.name, 'missing_api_key');
+    const sender = await createKey(server, ['send']);
+    const refused = await server.call('GET', '/metrics', { key: sender.token });
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.message, /"metrics:read"/);
+    const scraper = await createKey(server, ['metrics:read']);
+    const scraped = await server.call('GET', '/metrics', { key: scraper.token });
+    assert.equal(scraped.status, 200);
+    assert.match(scraped.text, /selfmx_emails_queued \d+/);
+    const openApi = await server.call('GET', '/openapi.json', { key: null });
+    assert.equal(openApi.body.paths['/metrics'].get['x-permission'], 'metrics:read');
+  });
+
+  test('a flood of /health and /metrics counts the queue at most once a second', async () => {
+    // As in `serve`: the workers' gauge and /health read the same pool's queue depth.
+    trackQueueDepth(server.pool);
+    const scraper = await createKey(server, ['metrics:read']);
+    const queueDepth = queueDepthOf(server.pool);
+    const before = queueDepth.queries;
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, index) =>
+        index % 2 === 0
+          ? server.call('GET', '/health', { key: null })
+          : server.call('GET', '/metrics', { key: scraper.token }),
+      ),
+    );
+    const elapsedMs = performance.now() - started;
+    assert.deepEqual(new Set(answers.map((answer) => answer.status)), new Set([200]));
+    const depths = answers.filter((a) => a.body?.queue_depth !== undefined);
+    assert.equal(depths.length, 100);
+    assert.ok(depths.every((a) => a.body.queue_depth >= 1));
+    // One shared count per QUEUE_DEPTH_MAX_AGE_MS, whatever the number of requests.
+    const allowed = 1 + Math.floor(elapsedMs / QUEUE_DEPTH_MAX_AGE_MS);
+    const counted = queueDepth.queries - before;
+    assert.ok(counted >= 1, 'the depth was counted');
+    assert.ok(counted <= allowed, `${counted} counts for 200 requests in ${elapsedMs} ms`);
   });
 
   test('CORS: any origin by default; a configured list is honoured', async () => {

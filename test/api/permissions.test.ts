@@ -27,7 +27,7 @@ describe('permission matrix: every endpoint × every permission', () => {
 
   const endpoints = (): Endpoint[] => [
     { method: 'GET', path: '/health', permission: null, request: () => ({}) },
-    { method: 'GET', path: '/metrics', permission: null, request: () => ({}) },
+    { method: 'GET', path: '/metrics', permission: 'metrics:read', request: () => ({}) },
     { method: 'GET', path: '/openapi.json', permission: null, request: () => ({}) },
     { method: 'POST', path: '/v1/emails', permission: 'send', request: () => ({ body: email() }) },
     { method: 'POST', path: '/v1/send', permission: 'send', request: () => ({ body: email() }) },

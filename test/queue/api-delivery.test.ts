@@ -174,7 +174,7 @@ describe('API to SMTP: two serve processes on one database', () => {
     const total = async (name: string) => {
       let sum = 0;
       for (const app of apps) {
-        const text = await (await fetch(`${app.url}/metrics`)).text();
+        const text = (await call(app.url, 'GET', '/metrics', { key: API_KEY })).text;
         const line = text.split('\n').find((l) => l.startsWith(`${name} `));
         sum += line ? Number(line.split(' ')[1]) : 0;
       }

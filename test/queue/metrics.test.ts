@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { register } from 'prom-client';
 import { countAcceptedEmail, trackQueueDepth } from '../../app/src/queue/email-metrics.js';
+import { QUEUE_DEPTH_MAX_AGE_MS, QueueDepth } from '../../app/src/queue/queue-depth.js';
 import { startQueueWorkers } from '../../app/src/queue/workers.js';
 import { type QueueFixture, startQueueFixture } from './queue-fixture.js';
 
@@ -42,7 +45,8 @@ describe('delivery metrics in the default Prometheus registry', () => {
     await fx.waitUntilSettled();
     await workers.stop();
 
-    assert.equal(await sample('selfmx_emails_queued'), 0);
+    await sleep(QUEUE_DEPTH_MAX_AGE_MS);
+    assert.equal(await sample('selfmx_emails_queued'), 0, 'counted again once a second old');
     assert.equal(await sample('selfmx_emails_delivered_total'), 3);
     assert.equal(await sample('selfmx_emails_bounced_total'), 1);
     assert.equal(await sample('selfmx_emails_failed_total'), 0);
@@ -52,5 +56,31 @@ describe('delivery metrics in the default Prometheus registry', () => {
       3,
     );
     assert.equal(await sample('selfmx_smtp_connections'), 0, 'the pool is closed after stop');
+  });
+
+  it('queue depth: concurrent readers share one count; a fresh value is reused, then recounted', async () => {
+    await fx.insertEmails(2);
+    const shared = new QueueDepth(fx.pool, 60_000);
+    const depths = await Promise.all(Array.from({ length: 200 }, () => shared.read()));
+    assert.equal(shared.queries, 1, 'one query for 200 concurrent readers');
+    assert.ok(depths.every((depth) => depth === depths[0] && depth >= 2));
+    await fx.insertEmails(1);
+    assert.equal(await shared.read(), depths[0], 'within its age the value is reused');
+    assert.equal(shared.queries, 1);
+
+    const fresh = new QueueDepth(fx.pool, 0);
+    assert.equal(await fresh.read(), (depths[0] ?? 0) + 1);
+    assert.equal(await fresh.read(), (depths[0] ?? 0) + 1);
+    assert.equal(fresh.queries, 2, 'past its age the depth is counted again');
+  });
+
+  it('queue depth: a failed count is shared too, and reported to every reader', async () => {
+    // A real pool whose server refuses connections (nothing listens on port 1).
+    const unreachable = new pg.Pool({ host: '127.0.0.1', port: 1, user: 'selfmx' });
+    const failing = new QueueDepth(unreachable);
+    const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => failing.read()));
+    assert.ok(outcomes.every((outcome) => outcome.status === 'rejected'));
+    assert.equal(failing.queries, 1);
+    await unreachable.end();
   });
 });

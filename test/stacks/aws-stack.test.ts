@@ -58,6 +58,18 @@ const environmentOf = (definition: ContainerDefinition) =>
 const secretsOf = (definition: ContainerDefinition) =>
   Object.fromEntries(definition.secrets.map(({ name, valueFrom }) => [name, valueFrom]));
 
+/**
+ * A precondition as `terraform plan` evaluates it, for the only form the stacks use: one
+ * reference to a local value. Anything else fails, so the test cannot pass on a condition it
+ * does not understand.
+ */
+function planCondition(json: TerraformJson, condition: string): unknown {
+  const reference = /^\$\{local\.([a-z_]+)\}$/.exec(condition);
+  assert.ok(reference?.[1], `cannot evaluate ${condition}`);
+  assert.ok(reference[1] in (json.locals ?? {}), `local.${reference[1]} is not declared`);
+  return json.locals[reference[1]];
+}
+
 const production = synthAws();
 const ephemeral = synthAws({ SELFMX_ENV: 'pr-42', SELFMX_EPHEMERAL: 'true' });
 
@@ -119,9 +131,11 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     assert.equal(db.manage_master_user_password, true);
     assert.equal(db.password, undefined);
     assert.equal(db.username, 'selfmx');
-    assert.equal(resourcesOfType(production, 'random_password').api_key !== undefined, true);
-    // The only random_password is the API key; none feeds the database.
-    assert.equal(all(production, 'random_password').length, 1);
+    // The random passwords are the API key's and the app role's; none is the master's.
+    assert.deepEqual(Object.keys(resourcesOfType(production, 'random_password')).sort(), [
+      'api_key',
+      'app_db_password',
+    ]);
   });
 
   test('a VPC across 2 AZs: public subnets for the load balancer, private for RDS and tasks', () => {
@@ -252,7 +266,52 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     for (const name of ['DB_POOL_SIZE', 'DB_POOL_TIMEOUT', 'DB_IDLE_TIMEOUT']) {
       assert.equal(environmentOf(serve)[name], environmentOf(migrate)[name], name);
     }
-    assert.equal(secretsOf(serve).DATABASE_URL, secretsOf(migrate).DATABASE_URL);
+    // serve connects as the app role, migrate as the master user: two URLs.
+    assert.match(secretsOf(serve).DATABASE_URL ?? '', /secrets_serve-database-url_/);
+    assert.match(secretsOf(migrate).DATABASE_URL ?? '', /secrets_database-url_/);
+  });
+
+  test('serve connects as the least-privilege selfmx_app role; migrate keeps the master user', () => {
+    const serve = secretsOf(container(production, 'serve'));
+    const migrate = secretsOf(container(production, 'migrate'));
+    const appPassword = find(production, 'aws_secretsmanager_secret', 'secrets_app-db-password');
+    assert.equal(appPassword.name, 'selfmx-dev/app-db-password');
+    const appPasswordArn = serve.PGPASSWORD;
+    assert.match(
+      appPasswordArn ?? '',
+      /^\$\{aws_secretsmanager_secret\.secrets_app-db-password_\w+\.arn\}$/,
+    );
+    assert.equal(migrate.APP_DB_PASSWORD, appPasswordArn, 'migrate sets the password serve uses');
+    assert.match(migrate.PGPASSWORD ?? '', /master_user_secret\[0\]\.secret_arn\}:password::$/);
+    const version = find(
+      production,
+      'aws_secretsmanager_secret_version',
+      'secrets_app-db-password-value',
+    );
+    assert.equal(version.secret_string, `\${random_password.app_db_password.result}`);
+    assert.equal(resourcesOfType(production, 'random_password').app_db_password?.special, false);
+    const urls = Object.fromEntries(
+      all(production, 'aws_secretsmanager_secret_version')
+        .filter((v) => v.secret_id.includes('database-url'))
+        .map((v) => [v.secret_id.includes('serve-') ? 'serve' : 'migrate', v.secret_string]),
+    );
+    assert.match(urls.serve, /^postgres:\/\/selfmx_app@/);
+    assert.match(urls.migrate, /^postgres:\/\/selfmx@/);
+    assert.ok(production.output.app_db_password_secret_arn);
+  });
+
+  test("serve's TRUST_PROXY is the VPC's CIDR: X-Forwarded-For is trusted only from the load balancer", () => {
+    assert.equal(environmentOf(container(production, 'serve')).TRUST_PROXY, '10.40.0.0/16');
+    assert.equal(environmentOf(container(production, 'migrate')).TRUST_PROXY, undefined);
+    const custom = synthAws({ SELFMX_VPC_CIDR: '10.99.0.0/16' });
+    assert.equal(environmentOf(container(custom, 'serve')).TRUST_PROXY, '10.99.0.0/16');
+    const existing = synthAws(EXISTING_VPC);
+    assert.match(
+      environmentOf(container(existing, 'serve')).TRUST_PROXY ?? '',
+      /^\$\{data\.aws_vpc\.network_existing-vpc_\w+\.cidr_block\}$/,
+    );
+    const [vpc] = Object.values(existing.data.aws_vpc) as TerraformJson[];
+    assert.equal(vpc?.id, EXISTING_VPC.SELFMX_VPC_ID);
   });
 
   test('DATABASE_URL, API_KEY and the passwords reach containers only through secrets', () => {
@@ -267,10 +326,10 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     const serve = secretsOf(container(production, 'serve'));
     assert.deepEqual(Object.keys(serve).sort(), ['API_KEY', 'DATABASE_URL', 'PGPASSWORD']);
     assert.deepEqual(Object.keys(secretsOf(container(production, 'migrate'))).sort(), [
+      'APP_DB_PASSWORD',
       'DATABASE_URL',
       'PGPASSWORD',
     ]);
-    assert.match(serve.PGPASSWORD ?? '', /master_user_secret\[0\]\.secret_arn\}:password::$/);
     // With an SMTP password it goes the same way.
     const smtp = synthAws({
       SELFMX_SMTP_HOST: 'smtp.example.com',
@@ -290,7 +349,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
 
   test("the app's DATABASE_URL says sslmode=verify-full with the image's RDS CA bundle, no password", () => {
     const versions = all(production, 'aws_secretsmanager_secret_version');
-    const value = versions.find((v) => v.secret_id.includes('database-url'))?.secret_string;
+    const value = versions.find((v) => v.secret_id.includes('_database-url'))?.secret_string;
     assert.ok(value);
     const url = new URL(value.replace(/\$\{[^}]+\}/, 'rds.example.internal'));
     assert.equal(url.protocol, 'postgres:');
@@ -313,7 +372,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     const given = synthAws({ SELFMX_API_KEY: key });
     assert.ok(!JSON.stringify(given).includes(key));
     assert.equal(given.variable.api_key.sensitive, true);
-    assert.equal(all(given, 'random_password').length, 0);
+    assert.deepEqual(Object.keys(resourcesOfType(given, 'random_password')), ['app_db_password']);
   });
 
   test('application load balancer: /health check, invalid headers dropped, HTTP without a certificate', () => {
@@ -328,9 +387,52 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     const listeners = all(production, 'aws_lb_listener');
     assert.deepEqual(
       listeners.map((l) => [l.port, l.protocol, l.default_action[0].type]),
-      [[80, 'HTTP', 'forward']],
+      [[80, 'HTTP', 'fixed-response']],
     );
     assert.match(production.output.api_url.value, /^http:\/\/\$\{aws_lb\./);
+  });
+
+  test('without a certificate, a production stack is refused at plan, naming SELFMX_CERTIFICATE_ARN', () => {
+    const [listener] = all(production, 'aws_lb_listener');
+    const [precondition, ...others] = listener?.lifecycle?.precondition ?? [];
+    assert.deepEqual(others, []);
+    assert.match(precondition?.condition, /^\$\{local\.selfmx_ephemeral\}$/);
+    assert.match(precondition?.error_message, /^SELFMX_CERTIFICATE_ARN is unset: .*HTTPS only/);
+    assert.match(precondition?.error_message, /SELFMX_EPHEMERAL=true/);
+    // Terraform is not installed here: evaluate the one-reference condition as plan would.
+    assert.equal(planCondition(production, precondition.condition), false, 'production: refused');
+    assert.equal(planCondition(ephemeral, precondition.condition), true, 'ephemeral: allowed');
+    const withTls = synthAws({ SELFMX_CERTIFICATE_ARN: CERTIFICATE });
+    assert.equal(withTls.locals, undefined);
+    for (const l of all(withTls, 'aws_lb_listener')) assert.equal(l.lifecycle, undefined);
+  });
+
+  test('the load balancer forwards only /v1/* and /health; anything else is its own 404', () => {
+    for (const json of [production, synthAws({ SELFMX_CERTIFICATE_ARN: CERTIFICATE })]) {
+      const forwarding = all(json, 'aws_lb_listener').filter(
+        (l) => l.protocol !== 'HTTP' || !l.default_action[0].redirect,
+      );
+      assert.equal(forwarding.length, 1);
+      const [listener] = forwarding;
+      const notFound = listener?.default_action[0];
+      assert.equal(notFound.type, 'fixed-response');
+      assert.equal(notFound.fixed_response.status_code, '404');
+      assert.equal(JSON.parse(notFound.fixed_response.message_body).name, 'not_found');
+      const rules = all(json, 'aws_lb_listener_rule');
+      assert.equal(rules.length, 1);
+      const [rule] = rules;
+      const protocol = listener?.port === 443 ? 'https' : 'http';
+      assert.match(rule?.listener_arn, new RegExp(`aws_lb_listener\\.load-balancer_${protocol}_`));
+      assert.deepEqual(rule?.condition, [{ path_pattern: { values: ['/v1/*', '/health'] } }]);
+      assert.deepEqual(rule?.action, [
+        {
+          type: 'forward',
+          target_group_arn: `\${aws_lb_target_group.load-balancer_app_9BAB60E1.arn}`,
+        },
+      ]);
+      const service = find(json, 'aws_ecs_service', 'app_service');
+      assert.ok(service.depends_on.some((d: string) => d.startsWith('aws_lb_listener_rule.')));
+    }
   });
 
   test('with SELFMX_CERTIFICATE_ARN: HTTPS on 443 and HTTP redirects to it', () => {
@@ -339,12 +441,15 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     assert.equal(listeners[443]?.protocol, 'HTTPS');
     assert.equal(listeners[443]?.certificate_arn, CERTIFICATE);
     assert.match(listeners[443]?.ssl_policy, /TLS13/);
-    assert.equal(listeners[443]?.default_action[0].type, 'forward');
-    assert.deepEqual(listeners[80]?.default_action[0].redirect, {
-      protocol: 'HTTPS',
-      port: '443',
-      status_code: 'HTTP_301',
-    });
+    assert.equal(listeners[443]?.default_action[0].type, 'fixed-response');
+    // Port 80 only redirects: one action, no rule on it, nothing forwarded in plain HTTP.
+    assert.deepEqual(listeners[80]?.default_action, [
+      { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', status_code: 'HTTP_301' } },
+    ]);
+    assert.equal(listeners[80]?.protocol, 'HTTP');
+    for (const rule of all(json, 'aws_lb_listener_rule')) {
+      assert.match(rule.listener_arn, /load-balancer_https_/);
+    }
     assert.match(json.output.api_url.value, /^https:\/\//);
   });
 
@@ -413,7 +518,11 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     );
     const secrets = statements.find((s) => s.Action === 'secretsmanager:GetSecretValue');
     assert.ok(secrets);
-    assert.equal((secrets.Resource as string[]).length, 3, 'DATABASE_URL, API_KEY, RDS master');
+    assert.equal(
+      (secrets.Resource as string[]).length,
+      5,
+      'two DATABASE_URLs, APP_DB_PASSWORD, API_KEY, RDS master',
+    );
     for (const arn of secrets.Resource as string[])
       assert.match(arn, /^\$\{aws_(secretsmanager_secret|db_instance)\./);
     assert.equal(all(production, 'aws_iam_role_policy').length, 1, 'the task role has no policy');
@@ -488,12 +597,14 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
       ses ?? '',
       /^SELFMX_SMTP_HOST is unset: .*email-smtp\.eu-west-1\.amazonaws\.com:587/,
     );
-    assert.match(http ?? '', /^SELFMX_CERTIFICATE_ARN is unset: .*plain HTTP/);
+    assert.match(http ?? '', /^SELFMX_CERTIFICATE_ARN is unset: .*plain HTTP.*terraform plan/);
     assert.deepEqual(others, []);
-    assert.deepEqual(
-      warnings({ SELFMX_EPHEMERAL: 'true', SELFMX_SMTP_HOST: 'smtp.example.com' }),
-      [],
-    );
+    const [ephemeralHttp, ...none] = warnings({
+      SELFMX_EPHEMERAL: 'true',
+      SELFMX_SMTP_HOST: 'smtp.example.com',
+    });
+    assert.match(ephemeralHttp ?? '', /^SELFMX_CERTIFICATE_ARN is unset: .*ephemeral.*plain HTTP/);
+    assert.deepEqual(none, []);
     assert.deepEqual(
       warnings({ SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_CERTIFICATE_ARN: CERTIFICATE }),
       [],

@@ -6,6 +6,7 @@ export const PERMISSIONS = [
   'api-keys:read',
   'api-keys:write',
   'logs:read',
+  'metrics:read',
   '*',
 ] as const;
 

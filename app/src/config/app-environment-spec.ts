@@ -97,6 +97,18 @@ export const APP_VARIABLES = [
     doc: "`serve`/`worker` apply pending migrations first (under the migration job's lock); `false`: refuse to start on a schema that is behind",
   },
   {
+    name: 'APP_DB_PASSWORD',
+    group: 'Database',
+    readBy: ['migrate'],
+    type: 'string',
+    secret: true,
+    verbatim: true,
+    minLength: 16,
+    expected: 'at least 16 characters',
+    hint: 'generate one with `openssl rand -hex 32`',
+    doc: '`migrate` sets it as the password of the least-privilege role `selfmx_app` (and lets it log in) after applying migrations, so that `serve` and `worker` can connect as `selfmx_app`; unset: the role is left as it is (`NOLOGIN` when new)',
+  },
+  {
     name: 'SELFMX_DEV_DIR',
     group: 'Database',
     readBy: ['dev'],

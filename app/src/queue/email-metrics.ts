@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { Counter, Gauge, register } from 'prom-client';
-import { countQueuedEmails } from './queue-store.js';
+import { queueDepthOf } from './queue-depth.js';
+import { QUEUE_DEPTH_CAP } from './queue-store.js';
 
 /** Prometheus metrics of the email lifecycle (default registry, served by GET /metrics). */
 
@@ -34,11 +35,11 @@ let queueDepthSource: Pick<pg.Pool, 'query'> | undefined;
 
 export const emailsQueued = new Gauge({
   name: 'selfmx_emails_queued',
-  help: "Emails waiting in the queue (status 'queued', due or backing off), read at scrape time",
+  help: `Emails waiting in the queue (status 'queued', due or backing off; counted up to ${QUEUE_DEPTH_CAP}), at most 1 s old`,
   registers: [register],
   async collect() {
     if (!queueDepthSource) return;
-    const depth = await withTimeout(countQueuedEmails(queueDepthSource), QUEUE_DEPTH_TIMEOUT_MS);
+    const depth = await withTimeout(queueDepthOf(queueDepthSource).read(), QUEUE_DEPTH_TIMEOUT_MS);
     if (depth !== undefined) this.set(depth);
   },
 });

@@ -160,13 +160,19 @@ export async function reclaimExpiredLeases(
   return { requeued: rows.length - failed, failed };
 }
 
+/** Queued emails are counted up to this many, so that the count stays cheap with a backlog. */
+export const QUEUE_DEPTH_CAP = 100_000;
+
 /**
- * Emails waiting in the queue (due or backing off), for selfmx_emails_queued. /health counts
- * its own, capped (routes/health.ts).
+ * Emails waiting in the queue (due or backing off), up to QUEUE_DEPTH_CAP. Read through
+ * QueueDepth (queue-depth.ts), never once per request.
  */
-export async function countQueuedEmails(db: Queryable): Promise<number> {
-  const { rows } = await db.query<{ count: string }>(
-    `SELECT count(*) AS count FROM emails WHERE status = 'queued'`,
-  );
-  return Number(rows[0]?.count ?? 0);
+export async function countQueuedEmails(db: Queryable, timeoutMs?: number): Promise<number> {
+  const { rows } = await db.query<{ depth: number }>({
+    text: `SELECT count(*)::int AS depth FROM
+             (SELECT 1 FROM emails WHERE status = 'queued' LIMIT $1) AS queued`,
+    values: [QUEUE_DEPTH_CAP],
+    query_timeout: timeoutMs,
+  } as pg.QueryConfig);
+  return rows[0]?.depth ?? 0;
 }

@@ -46,6 +46,7 @@ export class AppDeployment {
     const { prefix, config, protect, network, groups, key, database } = props;
     this.environments = new TaskEnvironments(scope, {
       database,
+      trustProxy: network.cidrBlock,
       pool: config.database,
       logLevel: config.logLevel,
       apiKey: config.apiKey,
@@ -55,7 +56,7 @@ export class AppDeployment {
     this.secrets = new AppSecrets(scope, 'secrets', {
       prefix,
       kmsKeyArn: key.arn,
-      environment: this.environments.serve,
+      environments: this.environments,
       masterSecretArn: database.masterSecretArn,
       recoveryWindowDays: protect ? 30 : 0,
     });
@@ -107,6 +108,7 @@ export class AppDeployment {
       dependsOn: [
         this.migration.run,
         props.loadBalancer.listener,
+        props.loadBalancer.publicPaths,
         this.tasks.roles.executionPolicy,
         ...network.egress,
       ],

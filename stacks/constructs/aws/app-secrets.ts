@@ -6,8 +6,11 @@ import { type AppEnvironment, SECRET_VARIABLES } from '../app-environment.js';
 export interface AppSecretsProps {
   readonly prefix: string;
   readonly kmsKeyArn: string;
-  /** The app's full environment; its secret variables (DATABASE_URL, API_KEY, SMTP_PASS) are stored. */
-  readonly environment: AppEnvironment;
+  /**
+   * The environments of the migrate and serve tasks; each distinct value of a secret variable
+   * (DATABASE_URL, API_KEY, SMTP_PASS, the app role's password) is stored once.
+   */
+  readonly environments: { readonly migrate: AppEnvironment; readonly serve: AppEnvironment };
   /** The RDS-managed master secret ({"username","password"}); read by ECS, never copied. */
   readonly masterSecretArn: string;
   /** Days Secrets Manager keeps a deleted secret (0 deletes at once). @default 30 */
@@ -30,17 +33,26 @@ export interface ContainerSettings {
 export const DATABASE_PASSWORD_VARIABLE = 'PGPASSWORD';
 
 /**
- * The app's secrets in Secrets Manager, one secret per secret variable. ECS injects them into
- * the containers at start (task definition `secrets`), never through the plain environment.
+ * The app's secrets in Secrets Manager, one secret per distinct secret value. ECS injects them
+ * into the containers at start (task definition `secrets`), never through the plain environment.
+ * A secret is named after its variable (`<prefix>/database-url`); a value that only `serve` has
+ * under a name `migrate` also uses is `<prefix>/serve-<name>` (serve's DATABASE_URL names the app
+ * role, migrate's the master user). One value under two names is one secret: the app role's
+ * password is `migrate`'s APP_DB_PASSWORD and `serve`'s PGPASSWORD.
  *
- * The database password is the one RDS manages: PGPASSWORD comes straight from the RDS secret
- * (`<arn>:password::`) and DATABASE_URL carries no password. SelfMX hands node-postgres a URL
- * without a password, and node-postgres (like libpq, like psql) then uses PGPASSWORD. So the
- * password is never in Terraform state, and RDS may rotate it.
+ * The master password is the one RDS manages: the migrate task's PGPASSWORD comes straight from
+ * the RDS secret (`<arn>:password::`) and DATABASE_URL carries no password. SelfMX hands
+ * node-postgres a URL without a password, and node-postgres (like libpq, like psql) then uses
+ * PGPASSWORD. So the master password is never in Terraform state, and RDS may rotate it.
  */
 export class AppSecrets extends Construct {
-  /** Secret variable name → its Secrets Manager secret. */
-  readonly secrets: ReadonlyMap<string, SecretsmanagerSecret>;
+  /** Secret name (`database-url`) → what it holds (`DATABASE_URL`) and the secret. */
+  readonly secrets = new Map<
+    string,
+    { readonly holds: string; readonly secret: SecretsmanagerSecret }
+  >();
+  /** Secret value → its Secrets Manager secret. */
+  private readonly byValue = new Map<string, SecretsmanagerSecret>();
   /** The secret values: a task may start only after these exist. */
   readonly versions: SecretsmanagerSecretVersion[] = [];
   private readonly masterSecretArn: string;
@@ -48,47 +60,59 @@ export class AppSecrets extends Construct {
   constructor(scope: Construct, id: string, props: AppSecretsProps) {
     super(scope, id);
     this.masterSecretArn = props.masterSecretArn;
-    const secrets = new Map<string, SecretsmanagerSecret>();
-    for (const name of SECRET_VARIABLES) {
-      const value = props.environment[name];
-      if (value === undefined) continue;
-      const slug = name.toLowerCase().replaceAll('_', '-');
-      const secret = new SecretsmanagerSecret(this, slug, {
-        name: `${props.prefix}/${slug}`,
-        description: `SelfMX ${name}`,
-        kmsKeyId: props.kmsKeyArn,
-        recoveryWindowInDays: props.recoveryWindowDays ?? 30,
-      });
-      this.versions.push(
-        new SecretsmanagerSecretVersion(this, `${slug}-value`, {
-          secretId: secret.id,
-          secretString: value,
-        }),
-      );
-      secrets.set(name, secret);
+    for (const [command, environment] of [
+      ['migrate', props.environments.migrate],
+      ['serve', props.environments.serve],
+    ] as const) {
+      for (const name of SECRET_VARIABLES) {
+        const value = environment[name];
+        if (value === undefined || this.byValue.has(value)) continue;
+        const variableSlug = name.toLowerCase().replaceAll('_', '-');
+        const shared = !this.secrets.has(variableSlug);
+        const slug = shared ? variableSlug : `${command}-${variableSlug}`;
+        const holds = shared ? name : `${name} of ${command}`;
+        const secret = new SecretsmanagerSecret(this, slug, {
+          name: `${props.prefix}/${slug}`,
+          description: `SelfMX ${holds}`,
+          kmsKeyId: props.kmsKeyArn,
+          recoveryWindowInDays: props.recoveryWindowDays ?? 30,
+        });
+        this.versions.push(
+          new SecretsmanagerSecretVersion(this, `${slug}-value`, {
+            secretId: secret.id,
+            secretString: value,
+          }),
+        );
+        this.byValue.set(value, secret);
+        this.secrets.set(slug, { holds, secret });
+      }
     }
-    this.secrets = secrets;
   }
 
   /** Every secret ARN a task may read (for the execution role). */
   get arns(): string[] {
-    return [...[...this.secrets.values()].map((secret) => secret.arn), this.masterSecretArn];
+    return [...[...this.byValue.values()].map((secret) => secret.arn), this.masterSecretArn];
   }
 
-  /** Moves the secret variables of `environment` to `secrets`, and adds PGPASSWORD with DATABASE_URL. */
+  /**
+   * Moves the secret variables of `environment` to `secrets`; with DATABASE_URL and no PGPASSWORD
+   * of its own, the container gets PGPASSWORD from the RDS master secret.
+   */
   containerSettings(environment: AppEnvironment): ContainerSettings {
     const plain: Record<string, string> = {};
     const secrets: ContainerSecret[] = [];
     for (const [name, value] of Object.entries(environment)) {
-      const secret = this.secrets.get(name);
-      if (secret) secrets.push({ name, valueFrom: secret.arn });
-      else if ((SECRET_VARIABLES as readonly string[]).includes(name)) {
-        throw new Error(
-          `${name} has no Secrets Manager secret: it must not reach a container's plain environment`,
-        );
+      const secret = this.byValue.get(value);
+      if ((SECRET_VARIABLES as readonly string[]).includes(name)) {
+        if (!secret) {
+          throw new Error(
+            `${name} has no Secrets Manager secret: it must not reach a container's plain environment`,
+          );
+        }
+        secrets.push({ name, valueFrom: secret.arn });
       } else plain[name] = value;
     }
-    if (this.secrets.has('DATABASE_URL') && 'DATABASE_URL' in environment) {
+    if ('DATABASE_URL' in environment && !(DATABASE_PASSWORD_VARIABLE in environment)) {
       secrets.push({
         name: DATABASE_PASSWORD_VARIABLE,
         valueFrom: `${this.masterSecretArn}:password::`,

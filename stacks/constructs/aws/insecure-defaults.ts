@@ -9,7 +9,7 @@ export interface InsecureDefaultsProps {
   readonly smtp: SmtpRelayConfig | undefined;
   /** undefined: the load balancer serves plain HTTP. */
   readonly certificateArn: string | undefined;
-  /** A production environment, where plain HTTP is worth a warning. */
+  /** A production environment, which Terraform refuses to plan without a certificate. */
   readonly protect: boolean;
 }
 
@@ -21,9 +21,11 @@ export function warnAboutInsecureDefaults(scope: Construct, props: InsecureDefau
       `SELFMX_SMTP_HOST is unset: SelfMX sends through Amazon SES (${ses.host}:${ses.port}) without credentials; set SELFMX_SMTP_HOST, SELFMX_SMTP_USER and SELFMX_SMTP_PASS.`,
     );
   }
-  if (!props.certificateArn && props.protect) {
+  if (!props.certificateArn) {
     Annotations.of(scope).addWarning(
-      'SELFMX_CERTIFICATE_ARN is unset: the API is served over plain HTTP; give an ACM certificate for HTTPS.',
+      props.protect
+        ? 'SELFMX_CERTIFICATE_ARN is unset: this production stack would serve plain HTTP, so terraform plan (cdktf deploy selfmx-aws) refuses it; give an ACM certificate for HTTPS.'
+        : 'SELFMX_CERTIFICATE_ARN is unset: this ephemeral environment serves the API over plain HTTP; give an ACM certificate for HTTPS.',
     );
   }
 }

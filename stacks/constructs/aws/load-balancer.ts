@@ -1,6 +1,8 @@
 import { Lb } from '@cdktf/provider-aws/lib/lb/index.js';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener/index.js';
+import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule/index.js';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group/index.js';
+import type { Precondition } from 'cdktf';
 import { Construct } from 'constructs';
 
 export interface LoadBalancerProps {
@@ -13,10 +15,35 @@ export interface LoadBalancerProps {
   readonly certificateArn?: string;
   /** @default true */
   readonly deletionProtection?: boolean;
+  /**
+   * Without a certificate: what must hold for Terraform to plan the plain HTTP listener (a
+   * lifecycle precondition, checked before anything is created). @default none
+   */
+  readonly plainHttpPrecondition?: Precondition;
 }
 
 /** TLS 1.2 and 1.3 only. */
 export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+
+/**
+ * The only paths the load balancer forwards to the app; anything else (/metrics, /openapi.json,
+ * scanners' guesses) gets a 404 from the load balancer itself.
+ */
+export const PUBLIC_PATHS = ['/v1/*', '/health'] as const;
+
+/** The load balancer's answer for any other path, in the API's error shape. */
+const NOT_FORWARDED = {
+  type: 'fixed-response',
+  fixedResponse: {
+    statusCode: '404',
+    contentType: 'application/json',
+    messageBody: JSON.stringify({
+      statusCode: 404,
+      name: 'not_found',
+      message: `no such endpoint: the API serves ${PUBLIC_PATHS.join(' and ')}`,
+    }),
+  },
+};
 
 /** The public application load balancer in front of the app tasks. */
 export class LoadBalancer extends Construct {
@@ -25,6 +52,8 @@ export class LoadBalancer extends Construct {
   readonly url: string;
   /** The listener that forwards to the app (the service must wait for it). */
   readonly listener: LbListener;
+  /** The rule that forwards PUBLIC_PATHS to the app (the service must wait for it too). */
+  readonly publicPaths: LbListenerRule;
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
@@ -54,7 +83,6 @@ export class LoadBalancer extends Construct {
         unhealthyThreshold: 3,
       },
     });
-    const forward = [{ type: 'forward', targetGroupArn: this.targetGroup.arn }];
     if (props.certificateArn) {
       this.listener = new LbListener(this, 'https', {
         loadBalancerArn: this.lb.arn,
@@ -62,7 +90,7 @@ export class LoadBalancer extends Construct {
         protocol: 'HTTPS',
         sslPolicy: TLS_POLICY,
         certificateArn: props.certificateArn,
-        defaultAction: forward,
+        defaultAction: [NOT_FORWARDED],
       });
       new LbListener(this, 'http-redirect', {
         loadBalancerArn: this.lb.arn,
@@ -81,9 +109,18 @@ export class LoadBalancer extends Construct {
         loadBalancerArn: this.lb.arn,
         port: 80,
         protocol: 'HTTP',
-        defaultAction: forward,
+        defaultAction: [NOT_FORWARDED],
+        ...(props.plainHttpPrecondition
+          ? { lifecycle: { precondition: [props.plainHttpPrecondition] } }
+          : {}),
       });
       this.url = `http://${this.lb.dnsName}`;
     }
+    this.publicPaths = new LbListenerRule(this, 'public-paths', {
+      listenerArn: this.listener.arn,
+      priority: 100,
+      condition: [{ pathPattern: { values: [...PUBLIC_PATHS] } }],
+      action: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
+    });
   }
 }

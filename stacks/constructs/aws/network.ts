@@ -1,4 +1,5 @@
 import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones/index.js';
+import { DataAwsVpc } from '@cdktf/provider-aws/lib/data-aws-vpc/index.js';
 import { Eip } from '@cdktf/provider-aws/lib/eip/index.js';
 import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway/index.js';
 import { NatGateway } from '@cdktf/provider-aws/lib/nat-gateway/index.js';
@@ -34,6 +35,8 @@ const AZ_COUNT = 2;
  */
 export class Network extends Construct {
   readonly vpcId: string;
+  /** The VPC's address range: the load balancer's requests come from inside it. */
+  readonly cidrBlock: string;
   readonly privateSubnetIds: string[];
   readonly publicSubnetIds: string[];
   /** The private subnets' routes out: tasks can pull images and read secrets once these exist. */
@@ -43,6 +46,7 @@ export class Network extends Construct {
     super(scope, id);
     if (props.existing) {
       this.vpcId = props.existing.vpcId;
+      this.cidrBlock = new DataAwsVpc(this, 'existing-vpc', { id: this.vpcId }).cidrBlock;
       this.privateSubnetIds = [...props.existing.privateSubnetIds];
       this.publicSubnetIds = [...props.existing.publicSubnetIds];
       return;
@@ -56,6 +60,7 @@ export class Network extends Construct {
       tags: { Name: prefix },
     });
     this.vpcId = vpc.id;
+    this.cidrBlock = cidr;
     const zones = new DataAwsAvailabilityZones(this, 'zones', { state: 'available' });
     const igw = new InternetGateway(this, 'igw', { vpcId: vpc.id, tags: { Name: prefix } });
 

@@ -26,8 +26,12 @@ export function addAwsOutputs(scope: Construct, props: AwsOutputsProps): void {
   output('environment_name', props.env, 'SELFMX_ENV');
   output('rds_endpoint', database.instance.endpoint, 'PostgreSQL host:port (private)');
   output('database_master_secret_arn', database.masterSecretArn, 'RDS-managed master credentials');
-  for (const [name, secret] of app.secrets.secrets) {
-    output(`${name.toLowerCase()}_secret_arn`, secret.arn, `Secrets Manager secret of ${name}`);
+  for (const [slug, { holds, secret }] of app.secrets.secrets) {
+    output(
+      `${slug.replaceAll('-', '_')}_secret_arn`,
+      secret.arn,
+      `Secrets Manager secret of ${holds}`,
+    );
   }
   output(
     'migrate_command',

@@ -19,8 +19,13 @@ import { sesRelay } from './ses-relay.js';
 /** Where app/Dockerfile puts the Amazon RDS CA bundle (verify-full checks the server against it). */
 export const RDS_CA_BUNDLE_PATH = '/app/certs/rds-global-bundle.pem';
 
+/** The least-privilege role that `serve` connects as (created by a migration). */
+export const APP_DATABASE_ROLE = 'selfmx_app';
+
 export interface TaskEnvironmentsProps {
   readonly database: Database;
+  /** TRUST_PROXY of `serve`: the VPC's CIDR, where the load balancer's requests come from. */
+  readonly trustProxy: string;
   /** DB_POOL_SIZE, DB_POOL_TIMEOUT and DB_IDLE_TIMEOUT, the same for both tasks. */
   readonly pool: DatabasePoolConfig;
   readonly logLevel: LogLevel;
@@ -45,16 +50,16 @@ export class TaskEnvironments {
   readonly apiKey: SecretInput;
 
   constructor(scope: Construct, props: TaskEnvironmentsProps) {
-    const database = {
+    const database = (user: string) => ({
       url: databaseUrl({
-        user: props.database.username,
-        // No password: PGPASSWORD comes from the RDS-managed secret (see AppSecrets).
+        user,
+        // No password: PGPASSWORD comes from a Secrets Manager secret (see AppSecrets).
         host: props.database.address,
         database: props.database.databaseName,
         options: { sslmode: 'verify-full', sslrootcert: RDS_CA_BUNDLE_PATH },
       }),
       pool: props.pool,
-    };
+    });
     const log = { level: props.logLevel };
     this.apiKey = new SecretInput(scope, 'api-key', {
       source: props.apiKey,
@@ -70,12 +75,26 @@ export class TaskEnvironments {
             description: 'The SMTP relay password (SMTP_PASS); set TF_VAR_smtp_pass',
           }).value
         : undefined;
-    this.serve = serviceEnvironment({
-      database,
-      log,
-      apiKey: this.apiKey.value,
-      smtp: props.smtp ? { ...props.smtp, pass: smtpPass } : sesRelay(props.region),
-    });
-    this.migrate = migrationEnvironment({ database, log });
+    // Generated at apply; `migrate` sets it on the role, `serve` logs in with it.
+    const appRolePassword = new SecretInput(scope, 'app-db-password', {
+      source: 'generated',
+      variableName: 'app_db_password',
+      description: `The password of the ${APP_DATABASE_ROLE} database role (APP_DB_PASSWORD)`,
+    }).value;
+    this.serve = {
+      ...serviceEnvironment({
+        database: database(APP_DATABASE_ROLE),
+        log,
+        apiKey: this.apiKey.value,
+        smtp: props.smtp ? { ...props.smtp, pass: smtpPass } : sesRelay(props.region),
+        trustProxy: props.trustProxy,
+      }),
+      PGPASSWORD: appRolePassword,
+    };
+    // The migration keeps the RDS master user (PGPASSWORD from the RDS-managed secret).
+    this.migrate = {
+      ...migrationEnvironment({ database: database(props.database.username), log }),
+      APP_DB_PASSWORD: appRolePassword,
+    };
   }
 }

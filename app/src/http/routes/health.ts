@@ -1,12 +1,10 @@
-import type pg from 'pg';
 import { z } from 'zod';
 import { explainDatabaseError } from '../../db/explain-error.js';
+import { type QueueDepth, queueDepthOf } from '../../queue/queue-depth.js';
 import { isDatabaseUnavailable } from '../database-unavailable.js';
 import { route } from '../route-spec.js';
 import type { ServerDeps } from '../server-deps.js';
 
-// queue_depth is counted up to this many emails, so that /health stays cheap with a backlog.
-const QUEUE_DEPTH_CAP = 100_000;
 // /health answers within this bound even when PostgreSQL does not (and within the pool timeout).
 const MAX_CHECK_SECONDS = 5;
 
@@ -21,9 +19,12 @@ const healthSchema = z.object({
 /**
  * GET /health: 200 while PostgreSQL answers, 503 with the reason when it does not. SMTP is
  * reported but never fails the check: an SMTP outage must not get the containers restarted.
+ * The database check is the shared queue-depth count (at most one query a second, see
+ * QueueDepth), so a flood of /health costs PostgreSQL nothing more.
  */
 export function healthRoute({ pool, config, smtp }: ServerDeps) {
   const timeoutMs = Math.min(config.database.poolTimeoutSeconds, MAX_CHECK_SECONDS) * 1000;
+  const queueDepth = queueDepthOf(pool);
   return route({
     method: 'GET',
     url: '/health',
@@ -32,7 +33,7 @@ export function healthRoute({ pool, config, smtp }: ServerDeps) {
     response: healthSchema,
     handler: async ({ request, reply }) => {
       const [database, smtpStatus] = await Promise.all([
-        checkDatabase(pool, timeoutMs),
+        checkDatabase(queueDepth, timeoutMs),
         withTimeout(
           Promise.resolve().then(() => smtp.status()),
           timeoutMs,
@@ -60,19 +61,11 @@ export function healthRoute({ pool, config, smtp }: ServerDeps) {
 }
 
 async function checkDatabase(
-  pool: pg.Pool,
+  queueDepth: QueueDepth,
   timeoutMs: number,
 ): Promise<{ queueDepth: number } | { error: unknown }> {
   try {
-    const { rows } = await withTimeout(
-      pool.query<{ depth: number }>({
-        text: `SELECT count(*)::int AS depth FROM
-                 (SELECT 1 FROM emails WHERE status = 'queued' LIMIT ${QUEUE_DEPTH_CAP}) AS queued`,
-        query_timeout: timeoutMs,
-      } as pg.QueryConfig),
-      timeoutMs,
-    );
-    return { queueDepth: rows[0]?.depth ?? 0 };
+    return { queueDepth: await withTimeout(queueDepth.read(), timeoutMs) };
   } catch (error) {
     return { error };
   }

@@ -2,7 +2,10 @@ import client from 'prom-client';
 import { z } from 'zod';
 import { route } from '../route-spec.js';
 
-/** GET /metrics: everything in prom-client's default registry, in Prometheus text format. */
+/**
+ * GET /metrics: everything in prom-client's default registry, in Prometheus text format. Needs a
+ * key with `metrics:read`: the metrics describe the traffic of every tenant.
+ */
 export function metricsRoute() {
   // Once per process, whoever builds a server first (tests build several).
   if (!client.register.getSingleMetric('process_cpu_user_seconds_total')) {
@@ -13,6 +16,7 @@ export function metricsRoute() {
     url: '/metrics',
     summary: 'Prometheus metrics (API, emails, SMTP, database pool, process)',
     tag: 'operations',
+    permission: 'metrics:read',
     response: z.string(),
     responseContentType: 'text/plain',
     handler: async ({ reply }) => {
