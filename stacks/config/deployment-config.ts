@@ -1,7 +1,7 @@
 import type { LogLevel } from '../../app/src/config/app-config.js';
 import { ConfigError } from '../../app/src/config/config-error.js';
-import { plainAuthRefusal } from '../../app/src/config/smtp-plain-auth.js';
 import type { Env, EnvReader } from '../../app/src/config/env-reader.js';
+import { plainAuthRefusal } from '../../app/src/config/smtp-plain-auth.js';
 import {
   type DeploymentVariable,
   deploymentEnvironmentReader,
