@@ -1,6 +1,7 @@
 import type { LogLevel } from '../../app/src/config/app-config.js';
 import { ConfigError } from '../../app/src/config/config-error.js';
 import type { Env, EnvReader } from '../../app/src/config/env-reader.js';
+import { plainAuthRefusal } from '../../app/src/config/smtp-plain-auth.js';
 import {
   type DeploymentVariable,
   deploymentEnvironmentReader,
@@ -40,6 +41,8 @@ export interface SmtpRelayConfig {
   readonly pass: 'variable' | 'none';
   readonly tls: boolean;
   readonly tlsVerify: boolean;
+  /** SELFMX_SMTP_ALLOW_PLAIN_AUTH: the user authenticates over plain SMTP (private relays only). */
+  readonly allowPlainAuth: boolean;
 }
 
 /**
@@ -73,6 +76,7 @@ const SMTP_DETAILS = [
   'SELFMX_SMTP_PASS',
   'SELFMX_SMTP_TLS',
   'SELFMX_SMTP_TLS_VERIFY',
+  'SELFMX_SMTP_ALLOW_PLAIN_AUTH',
 ] as const;
 
 function readSmtpRelay(read: EnvReader<DeploymentVariable>): SmtpRelayConfig | undefined {
@@ -95,12 +99,22 @@ function readSmtpRelay(read: EnvReader<DeploymentVariable>): SmtpRelayConfig | u
       'SELFMX_SMTP_USER and SELFMX_SMTP_PASS go together: set both for an authenticated relay, or neither',
     );
   }
+  const tls = read.value('SELFMX_SMTP_TLS');
+  const allowPlainAuth = read.value('SELFMX_SMTP_ALLOW_PLAIN_AUTH');
+  // The app would refuse to start: say so at synth, with the deployment variables' names.
+  if (user !== undefined && !tls && !allowPlainAuth) {
+    throw new ConfigError(
+      'SELFMX_SMTP_USER',
+      plainAuthRefusal({ tls: 'SELFMX_SMTP_TLS', allowPlainAuth: 'SELFMX_SMTP_ALLOW_PLAIN_AUTH' }),
+    );
+  }
   return Object.freeze({
     host,
     port: read.value('SELFMX_SMTP_PORT'),
     user,
     pass: hasPass ? 'variable' : 'none',
-    tls: read.value('SELFMX_SMTP_TLS'),
+    tls,
     tlsVerify: read.value('SELFMX_SMTP_TLS_VERIFY'),
+    allowPlainAuth,
   });
 }

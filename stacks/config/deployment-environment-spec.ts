@@ -132,6 +132,13 @@ export const DEPLOYMENT_VARIABLES = [
     doc: '`SMTP_TLS_VERIFY`',
   },
   {
+    name: 'SELFMX_SMTP_ALLOW_PLAIN_AUTH',
+    stack: 'both',
+    type: 'boolean',
+    default: appVariable('SMTP_ALLOW_PLAIN_AUTH').default,
+    doc: '`SMTP_ALLOW_PLAIN_AUTH`: `true` lets `SELFMX_SMTP_USER` go with `SELFMX_SMTP_TLS=false` (a relay on a private network only); without it that combination is refused at synth',
+  },
+  {
     name: 'SELFMX_LOG_LEVEL',
     stack: 'both',
     type: 'enum',

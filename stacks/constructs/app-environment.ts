@@ -81,6 +81,8 @@ export interface SmtpEnvironmentProps {
   readonly pass?: string;
   readonly tls: boolean;
   readonly tlsVerify: boolean;
+  /** @default false (SMTP_ALLOW_PLAIN_AUTH unset) */
+  readonly allowPlainAuth?: boolean;
 }
 
 export function smtpEnvironment(smtp: SmtpEnvironmentProps): DeclaredEnvironment {
@@ -91,6 +93,7 @@ export function smtpEnvironment(smtp: SmtpEnvironmentProps): DeclaredEnvironment
     ...(smtp.pass === undefined ? {} : { SMTP_PASS: smtp.pass }),
     SMTP_TLS: String(smtp.tls),
     SMTP_TLS_VERIFY: String(smtp.tlsVerify),
+    ...(smtp.allowPlainAuth ? { SMTP_ALLOW_PLAIN_AUTH: 'true' } : {}),
   };
 }
 

@@ -18,6 +18,12 @@ const sources = typeScriptFiles(REPOSITORY_ROOT, ['app/src', 'stacks', 'main.ts'
 );
 
 describe('environment variables', () => {
+  test('each variable is declared once', () => {
+    const names = [...APP_VARIABLES, ...DEPLOYMENT_VARIABLES].map(({ name }) => name);
+    const twice = names.filter((name, index) => names.indexOf(name) !== index);
+    assert.deepEqual(twice, [], 'keep one declaration of each');
+  });
+
   test('every variable the app and the stacks read is declared', () => {
     const undeclared = undeclaredReads(sources, DECLARED);
     assert.deepEqual(

@@ -154,7 +154,7 @@ describe('createPool', () => {
     assert.ok(!line.includes(PASSWORD), line);
     assert.equal(
       logs[0]?.msg,
-      `database pool: postgres://postgres:***@127.0.0.1:${server.port}/concurrency?sslmode=disable&pool_timeout=7 (sslmode=disable, pool_size=4, pool_timeout=7s, idle_timeout=60s)`,
+      `database pool: postgres://postgres:***@127.0.0.1:${server.port}/concurrency?sslmode=disable&pool_timeout=7 (sslmode=disable, pool_size=4, pool_timeout=7s, idle_timeout=60s, statement_timeout=30s, idle_in_transaction_timeout=60s)`,
     );
     assert.deepEqual(logs[0]?.database, {
       url: settings.redactedUrl,
@@ -162,6 +162,8 @@ describe('createPool', () => {
       poolSize: 4,
       poolTimeoutSeconds: 7,
       idleTimeoutSeconds: 60,
+      statementTimeoutSeconds: 30,
+      idleInTransactionTimeoutSeconds: 60,
     });
   });
 

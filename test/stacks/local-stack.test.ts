@@ -76,6 +76,7 @@ describe('selfmx-local deployment config', () => {
       SELFMX_SMTP_PASS: 'secret',
       SELFMX_SMTP_TLS: 'true',
       SELFMX_SMTP_TLS_VERIFY: 'false',
+      SELFMX_SMTP_ALLOW_PLAIN_AUTH: 'true',
       SELFMX_LOG_LEVEL: 'debug',
       SELFMX_HTTP_PORT: '18080',
       SELFMX_HTTP_BIND_ADDRESS: '0.0.0.0',
@@ -97,6 +98,7 @@ describe('selfmx-local deployment config', () => {
       pass: 'variable',
       tls: true,
       tlsVerify: false,
+      allowPlainAuth: true,
     });
     assert.deepEqual(config.http, { port: 18080, bindAddress: '0.0.0.0' });
     assert.equal(config.postgres.publishPort, 15432);

@@ -1,5 +1,6 @@
 import { explainDatabaseError } from '../db/explain-error.js';
 import {
+  AppRolePasswordError,
   MigrationFailedError,
   MigrationFilesError,
   MigrationIntegrityError,
@@ -7,6 +8,7 @@ import {
 } from '../migrate/index.js';
 
 const MIGRATION_ERRORS = [
+  AppRolePasswordError,
   MigrationFailedError,
   MigrationFilesError,
   MigrationIntegrityError,

@@ -1,4 +1,4 @@
-import { loadMigrateConfig } from '../config/app-config.js';
+import { loadAppRolePassword, loadMigrateConfig } from '../config/app-config.js';
 import { createLogger } from '../logger.js';
 import {
   MigrationIntegrityError,
@@ -19,7 +19,8 @@ type Action =
 
 /**
  * The migration job. Exit codes: 0 done (including "nothing to migrate"), 1 failed (nothing
- * changed, or status found problems), 2 usage error. Needs DATABASE_URL and DB_* only.
+ * changed, or status found problems), 2 usage error. Needs DATABASE_URL and DB_* only;
+ * `up` also sets the app role's password when APP_DB_PASSWORD is set.
  */
 export async function run(args: string[]): Promise<number> {
   const action = parseArgs(args);
@@ -32,9 +33,10 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const config = loadMigrateConfig(process.env);
+  const appRolePassword = action.kind === 'up' ? loadAppRolePassword(process.env) : undefined;
   const logger = createLogger(config.log, { command: 'migrate' });
   try {
-    if (action.kind === 'up') await migrateUp(config.database, logger);
+    if (action.kind === 'up') await migrateUp(config.database, logger, { appRolePassword });
     if (action.kind === 'down') await migrateDown(config.database, action.count, logger);
     if (action.kind === 'status') return printStatus(await migrationStatus(config.database));
     return 0;

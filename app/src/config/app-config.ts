@@ -1,6 +1,7 @@
 import { appEnvironmentReader, type LOG_FORMATS, LOG_LEVELS } from './app-environment-spec.js';
 import { type DatabaseSettings, parseDatabaseSettings } from './database-settings.js';
 import type { Env } from './env-reader.js';
+import { checkSmtpCredentialsEncrypted } from './smtp-plain-auth.js';
 import { parseTrustedProxies, type TrustedProxies } from './trust-proxy.js';
 
 export { LOG_LEVELS };
@@ -103,15 +104,25 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       retryAttempts: read.value('QUEUE_RETRY_ATTEMPTS'),
       retryDelaySeconds: read.value('QUEUE_RETRY_DELAY'),
     }),
-    smtp: Object.freeze({
-      host: read.value('SMTP_HOST'),
-      port: read.value('SMTP_PORT'),
-      user: read.value('SMTP_USER'),
-      pass: read.value('SMTP_PASS'),
-      tls: read.value('SMTP_TLS'),
-      tlsVerify: read.value('SMTP_TLS_VERIFY'),
-      timeoutSeconds: read.value('SMTP_TIMEOUT'),
-      poolSize: read.value('SMTP_POOL_SIZE'),
-    }),
+    smtp: Object.freeze(
+      checkSmtpCredentialsEncrypted(
+        {
+          host: read.value('SMTP_HOST'),
+          port: read.value('SMTP_PORT'),
+          user: read.value('SMTP_USER'),
+          pass: read.value('SMTP_PASS'),
+          tls: read.value('SMTP_TLS'),
+          tlsVerify: read.value('SMTP_TLS_VERIFY'),
+          timeoutSeconds: read.value('SMTP_TIMEOUT'),
+          poolSize: read.value('SMTP_POOL_SIZE'),
+        },
+        read.value('SMTP_ALLOW_PLAIN_AUTH'),
+      ),
+    ),
   });
+}
+
+/** APP_DB_PASSWORD, read by `migrate` only (see MigrateUpOptions). */
+export function loadAppRolePassword(env: Env): string | undefined {
+  return appEnvironmentReader(env).value('APP_DB_PASSWORD');
 }

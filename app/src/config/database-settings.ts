@@ -42,6 +42,12 @@ export interface DatabaseSettings {
   readonly poolTimeoutSeconds: number;
   readonly idleTimeoutSeconds: number;
   readonly autoMigrate: boolean;
+  /** `statement_timeout` of the app's pool (DB_STATEMENT_TIMEOUT). */
+  readonly statementTimeoutSeconds: number;
+  /** `idle_in_transaction_session_timeout` of the app's pool (DB_IDLE_IN_TRANSACTION_TIMEOUT). */
+  readonly idleInTransactionTimeoutSeconds: number;
+  /** `lock_timeout` of the migrations (DB_MIGRATION_LOCK_TIMEOUT). */
+  readonly migrationLockTimeoutSeconds: number;
   /** `postgres://user:***@host:port/db?options`: safe to log. */
   readonly redactedUrl: string;
 }
@@ -75,6 +81,9 @@ export function parseDatabaseSettings(env: Env): DatabaseSettings {
       read.declaration('DB_IDLE_TIMEOUT'),
     ),
     autoMigrate: read.value('DB_AUTO_MIGRATE'),
+    statementTimeoutSeconds: read.value('DB_STATEMENT_TIMEOUT'),
+    idleInTransactionTimeoutSeconds: read.value('DB_IDLE_IN_TRANSACTION_TIMEOUT'),
+    migrationLockTimeoutSeconds: read.value('DB_MIGRATION_LOCK_TIMEOUT'),
     redactedUrl: '',
   };
   const urlPassword = decode(url.password);

@@ -1,4 +1,7 @@
 import type { DatabaseSettings } from '../config/database-settings.js';
+import { APP_ROLE } from './app-role.js';
+import { QUERY_READ_TIMEOUT_MESSAGE } from './connection-lost.js';
+import { CLIENT_TIMEOUT_MARGIN_MS, LOCK_WAIT_FIX } from './session-limits.js';
 
 /** The parts of pg, Node socket and TLS errors that tell the cases apart. */
 interface ErrorFacts {
@@ -55,6 +58,8 @@ function describe(facts: ErrorFacts, settings: Settings, where: string): string 
       return `Timed out waiting for a free database connection: all DB_POOL_SIZE=${settings.poolSize} connections to ${where} stayed busy for pool_timeout=${settings.poolTimeoutSeconds ?? '?'}s. Raise DB_POOL_SIZE (or pool_size in DATABASE_URL) if PostgreSQL has room, raise DB_POOL_TIMEOUT, or look for slow queries holding connections.`;
     case /client password must be a string/i.test(message):
       return `${where} asks for a password, but DATABASE_URL has none and PGPASSWORD is not set: put the password in DATABASE_URL (postgres://user:password@host/db) or provide PGPASSWORD (on AWS the task definition injects it from the RDS-managed secret).`;
+    case code === '28P01' && settings.user === APP_ROLE:
+      return `Password authentication failed for the application role "${APP_ROLE}" at ${where}: its password was changed (a rotation) after this process started. Connections already open keep working; new ones are refused until the service runs with the new password: run \`selfmx migrate\` with the new APP_DB_PASSWORD, then restart serve/worker with it in DATABASE_URL or PGPASSWORD (a release does both).`;
     case code === '28P01':
       return `Password authentication failed for user "${settings.user}" at ${where}: check the user name and password in DATABASE_URL (percent-encode special characters such as @ : / ? # %) and the role's password on the server.`;
     case code === '28000' && /no pg_hba\.conf entry/i.test(message):
@@ -67,6 +72,12 @@ function describe(facts: ErrorFacts, settings: Settings, where: string): string 
       return `Too many connections at ${where}: the server's max_connections is used up (some slots are reserved for superusers). Each SelfMX process opens up to DB_POOL_SIZE=${settings.poolSize} connections, so keep DB_POOL_SIZE x processes below max_connections minus superuser_reserved_connections: lower DB_POOL_SIZE, raise max_connections, or look for other clients holding connections.`;
     case code === '57P01' || code === '57P02' || /terminated unexpectedly/i.test(message):
       return `${where} closed the connection (server restart, failover or pg_terminate_backend): the pool opens a new connection on next use; if this repeats, check the server log.`;
+    case code === '55P03':
+      return `A lock wait timed out at ${where}: another session held a lock this statement needed for longer than lock_timeout (for migrations, DB_MIGRATION_LOCK_TIMEOUT). ${LOCK_WAIT_FIX}`;
+    case code === '57014' && /statement timeout/i.test(message):
+      return `A statement ran longer than DB_STATEMENT_TIMEOUT and was cancelled by ${where}: look for lock contention or a missing index (pg_stat_activity), or raise DB_STATEMENT_TIMEOUT.`;
+    case message === QUERY_READ_TIMEOUT_MESSAGE:
+      return `No answer from ${where} within DB_STATEMENT_TIMEOUT plus ${CLIENT_TIMEOUT_MARGIN_MS / 1000}s: the connection was lost without a reset (failover, network cut); it was closed and the next statement uses a new connection.`;
     case code === '57P03':
       return `${where} is starting up, shutting down or in recovery: wait for it to accept connections.`;
     case /server does not support SSL/i.test(message):

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { DatabaseSettings } from '../config/database-settings.js';
 import type { Logger } from '../logger.js';
 import { explainDatabaseError } from './explain-error.js';
+import { appSessionLimits, KEEPALIVE_INITIAL_DELAY_MS } from './session-limits.js';
 import { sslClientConfig } from './ssl.js';
 
 /** Shown in pg_stat_activity.application_name, so operators can tell SelfMX's connections apart. */
@@ -21,6 +22,7 @@ export function clientConfig(settings: DatabaseSettings): pg.ClientConfig {
     application_name: APPLICATION_NAME,
     connectionTimeoutMillis: settings.poolTimeoutSeconds * 1000,
     keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     ...sslClientConfig(settings),
   };
 }
@@ -55,6 +57,7 @@ export async function connectClient(
 export function createPool(settings: DatabaseSettings, logger?: Logger): pg.Pool {
   const pool = new pg.Pool({
     ...clientConfig(settings),
+    ...appSessionLimits(settings),
     max: settings.poolSize,
     idleTimeoutMillis: settings.idleTimeoutSeconds * 1000,
   });
@@ -82,9 +85,11 @@ export function createPool(settings: DatabaseSettings, logger?: Logger): pg.Pool
         poolSize: settings.poolSize,
         poolTimeoutSeconds: settings.poolTimeoutSeconds,
         idleTimeoutSeconds: settings.idleTimeoutSeconds,
+        statementTimeoutSeconds: settings.statementTimeoutSeconds,
+        idleInTransactionTimeoutSeconds: settings.idleInTransactionTimeoutSeconds,
       },
     },
-    `database pool: ${settings.redactedUrl} (sslmode=${settings.sslmode}, pool_size=${settings.poolSize}, pool_timeout=${settings.poolTimeoutSeconds}s, idle_timeout=${settings.idleTimeoutSeconds}s)`,
+    `database pool: ${settings.redactedUrl} (sslmode=${settings.sslmode}, pool_size=${settings.poolSize}, pool_timeout=${settings.poolTimeoutSeconds}s, idle_timeout=${settings.idleTimeoutSeconds}s, statement_timeout=${settings.statementTimeoutSeconds}s, idle_in_transaction_timeout=${settings.idleInTransactionTimeoutSeconds}s)`,
   );
   return pool;
 }

@@ -17,6 +17,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     )
       return true;
     if (code.startsWith('08') || /^57P0[1-3]$/.test(code)) return true;
+    // A new connection refused its password: the app role's was rotated under this process.
+    if (code === '28P01') return true;
   }
   return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error/i.test(
     error.message,

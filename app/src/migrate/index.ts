@@ -1,4 +1,5 @@
 /** The schema migration mechanism: node-pg-migrate SQL files plus checksums and one shared lock. */
+export { AppRolePasswordError } from './app-role-password.js';
 export { MigrationFailedError } from './migration-failure.js';
 export { MigrationFilesError } from './migration-files.js';
 export { migrationStatus } from './migration-status.js';

@@ -1,9 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { LOCK_WAIT_FIX } from '../db/session-limits.js';
 import type { MigrationFile } from './migration-files.js';
 
 export type Direction = 'up' | 'down';
+
+/** SQLSTATE of a lock wait cut short by lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** A migration's SQL failed; the whole run was rolled back (one transaction). */
 export class MigrationFailedError extends Error {
@@ -28,10 +32,18 @@ export async function describeMigrationFailure(
   directory: string,
   migration: MigrationFile | undefined,
   direction: Direction,
+  lockTimeoutSeconds: number,
 ): Promise<Error> {
   const outcome = `${direction === 'up' ? 'nothing was applied' : 'nothing was reverted'} (the run is one transaction and was rolled back)`;
   if (error instanceof pg.DatabaseError) {
     if (!migration) return error;
+    if (error.code === LOCK_NOT_AVAILABLE) {
+      return new MigrationFailedError(
+        migration.name,
+        `migration ${migration.name} timed out waiting for a lock (${error.message}): another session held a lock on a table it changes for longer than DB_MIGRATION_LOCK_TIMEOUT=${lockTimeoutSeconds}s; ${outcome}. ${LOCK_WAIT_FIX}`,
+        { cause: error },
+      );
+    }
     const where = await locate(error, directory, migration, direction);
     const hint = error.hint ? ` (hint: ${error.hint})` : '';
     return new MigrationFailedError(

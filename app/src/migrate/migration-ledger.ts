@@ -32,8 +32,12 @@ export async function readChecksums(db: Queryable): Promise<Map<string, string>>
   return new Map(rows.map((row) => [row.name, row.sha256]));
 }
 
-/** Idempotent; called under the migration lock, so concurrent jobs never race on it. */
+/**
+ * Idempotent; called under the migration lock, so concurrent jobs never race on it. Checks first:
+ * even CREATE TABLE IF NOT EXISTS needs the CREATE privilege, which the app role lacks.
+ */
 export async function ensureChecksumTable(db: Queryable): Promise<void> {
+  if (await tableExists(db, CHECKSUMS_TABLE)) return;
   await db.query(`
     CREATE TABLE IF NOT EXISTS ${CHECKSUMS_TABLE} (
       name        text PRIMARY KEY,

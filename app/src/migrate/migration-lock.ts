@@ -15,7 +15,9 @@ export const MIGRATION_LOCK_KEY = '5163420961338411807';
 /**
  * Runs `work` on a dedicated connection holding the migration lock. A second caller waits for the
  * first to finish (it then usually finds nothing to do). The lock is a session lock: it goes away
- * with the connection if this process dies.
+ * with the connection if this process dies. Under the lock, every table-lock wait is bounded by
+ * DB_MIGRATION_LOCK_TIMEOUT: an ALTER TABLE queued behind a long transaction would otherwise make
+ * every later query on that table queue behind it.
  */
 export async function withMigrationLock<T>(
   settings: DatabaseSettings,
@@ -29,6 +31,10 @@ export async function withMigrationLock<T>(
   try {
     await acquire(client, logger);
     try {
+      // Set only now: waiting for another migrator's advisory lock is expected and unbounded.
+      await client.query("SELECT set_config('lock_timeout', $1, false)", [
+        `${settings.migrationLockTimeoutSeconds}s`,
+      ]);
       return await work(client);
     } finally {
       // If the connection is gone, so is the lock; keep the original error, not this one.

@@ -2,6 +2,7 @@ import { runner } from 'node-pg-migrate';
 import type pg from 'pg';
 import type { DatabaseSettings } from '../config/database-settings.js';
 import type { Logger } from '../logger.js';
+import { APP_ROLE, enableAppRole } from './app-role-password.js';
 import { type Direction, describeMigrationFailure } from './migration-failure.js';
 import { locateMigrationsDirectory } from './migration-files.js';
 import {
@@ -18,23 +19,53 @@ import { inspectMigrations, MigrationIntegrityError, type MigrationState } from 
  * Applies every pending migration in one transaction, under the migration lock, after checking
  * that the applied migrations' files are unchanged. Returns the names applied (none: up to date).
  */
-export async function migrateUp(settings: DatabaseSettings, logger: Logger): Promise<string[]> {
+export async function migrateUp(
+  settings: DatabaseSettings,
+  logger: Logger,
+  options: MigrateUpOptions = {},
+): Promise<string[]> {
   return underLock(settings, logger, async (client, state) => {
-    if (state.pending.length === 0) {
+    const names = await applyPending(client, state, settings, logger);
+    if (options.appRolePassword !== undefined) {
+      await enableAppRole(client, options.appRolePassword, settings);
       logger.info(
-        { applied: state.applied.length },
-        'nothing to migrate: the schema is up to date',
+        { event: 'app_role_password_set', role: APP_ROLE },
+        `role ${APP_ROLE} may log in with the password from APP_DB_PASSWORD`,
       );
-      return [];
     }
-    const names = await run(client, state, 'up', state.pending.length, logger);
-    const applied = state.pending.filter((file) => names.includes(file.name));
-    // After the runner's COMMIT, still under the lock. Should this process die in between, the
-    // next run finds them applied without a checksum and records them then (see underLock).
-    await recordChecksums(client, applied);
-    logger.info({ migrations: names }, `applied ${names.length} migration(s)`);
     return names;
   });
+}
+
+export interface MigrateUpOptions {
+  /** APP_DB_PASSWORD: set as the app role's password once the migrations are applied. */
+  readonly appRolePassword?: string;
+}
+
+async function applyPending(
+  client: pg.Client,
+  state: MigrationState,
+  settings: DatabaseSettings,
+  logger: Logger,
+): Promise<string[]> {
+  if (state.pending.length === 0) {
+    logger.info({ applied: state.applied.length }, 'nothing to migrate: the schema is up to date');
+    return [];
+  }
+  const names = await run(
+    client,
+    state,
+    'up',
+    state.pending.length,
+    logger,
+    settings.migrationLockTimeoutSeconds,
+  );
+  const applied = state.pending.filter((file) => names.includes(file.name));
+  // After the runner's COMMIT, still under the lock. Should this process die in between, the
+  // next run finds them applied without a checksum and records them then (see underLock).
+  await recordChecksums(client, applied);
+  logger.info({ migrations: names }, `applied ${names.length} migration(s)`);
+  return names;
 }
 
 /** Reverts the last `count` applied migrations (newest first), in one transaction. */
@@ -51,7 +82,14 @@ export async function migrateDown(
       logger.info('nothing to revert: no migration is applied');
       return [];
     }
-    const names = await run(client, state, 'down', count, logger);
+    const names = await run(
+      client,
+      state,
+      'down',
+      count,
+      logger,
+      settings.migrationLockTimeoutSeconds,
+    );
     await forgetChecksums(client, names);
     logger.info({ migrations: names }, `reverted ${names.length} migration(s)`);
     return names;
@@ -89,6 +127,7 @@ async function run(
   direction: Direction,
   count: number,
   logger: Logger,
+  lockTimeoutSeconds: number,
 ): Promise<string[]> {
   const log = pgMigrateLogger(logger);
   try {
@@ -109,6 +148,12 @@ async function run(
     return ran.map((migration) => migration.name);
   } catch (error) {
     const failed = state.files.find((file) => file.name === log.current());
-    throw await describeMigrationFailure(error, state.directory, failed, direction);
+    throw await describeMigrationFailure(
+      error,
+      state.directory,
+      failed,
+      direction,
+      lockTimeoutSeconds,
+    );
   }
 }

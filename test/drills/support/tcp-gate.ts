@@ -3,12 +3,19 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 /**
  * A TCP forwarder on a fixed local port that a drill can close ("the server is down":
  * connections refused, open ones cut) and open again on the same port, in front of a real server
- * that keeps running. Lets a drill take SMTP away without a scripted reply.
+ * that keeps running. Lets a drill take SMTP away without a scripted reply, or black-hole the
+ * open connections of a database client as a failover does.
  */
 export interface TcpGate {
   readonly port: number;
   /** Stops listening and cuts every open connection. */
   close(): Promise<void>;
+  /**
+   * Stops forwarding on every open connection without closing or resetting it: both sockets stay
+   * open and this side's kernel keeps ACKing, so neither peer can tell (keepalive included).
+   * New connections are forwarded as usual: the healthy path after a failover.
+   */
+  blackHole(): number;
   /** Listens again on the same port. */
   open(): Promise<void>;
   stop(): Promise<void>;
@@ -16,6 +23,7 @@ export interface TcpGate {
 
 export async function startTcpGate(target: { host: string; port: number }): Promise<TcpGate> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
   let server: Server | undefined;
   let port = 0;
 
@@ -31,6 +39,9 @@ export async function startTcpGate(target: { host: string; port: number }): Prom
             upstream.destroy();
           });
         }
+        const pair: [Socket, Socket] = [client, upstream];
+        pairs.add(pair);
+        client.on('close', () => pairs.delete(pair));
         client.pipe(upstream).pipe(client);
       });
       next.once('error', reject);
@@ -51,12 +62,25 @@ export async function startTcpGate(target: { host: string; port: number }): Prom
       closing.close(() => resolve());
     });
 
+  const blackHole = () => {
+    const held = [...pairs];
+    for (const [client, upstream] of held) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    pairs.clear();
+    return held.length;
+  };
+
   await listen();
   return {
     get port() {
       return port;
     },
     close,
+    blackHole,
     open: listen,
     stop: close,
   };
