@@ -1,12 +1,16 @@
 import { explainDatabaseError } from '../db/explain-error.js';
 import {
+  InvalidIndexError,
   MigrationFailedError,
   MigrationFilesError,
   MigrationIntegrityError,
+  MigrationLintError,
   PendingMigrationsError,
 } from '../migrate/index.js';
 
 const MIGRATION_ERRORS = [
+  InvalidIndexError,
+  MigrationLintError,
   MigrationFailedError,
   MigrationFilesError,
   MigrationIntegrityError,

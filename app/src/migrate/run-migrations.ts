@@ -2,6 +2,7 @@ import { runner } from 'node-pg-migrate';
 import type pg from 'pg';
 import type { DatabaseSettings } from '../config/database-settings.js';
 import type { Logger } from '../logger.js';
+import { refuseUnsafeMigrations } from './check-migrations.js';
 import { type Direction, describeMigrationFailure } from './migration-failure.js';
 import { locateMigrationsDirectory } from './migration-files.js';
 import {
@@ -12,6 +13,7 @@ import {
 } from './migration-ledger.js';
 import { withMigrationLock } from './migration-lock.js';
 import { pgMigrateLogger } from './pg-migrate-logger.js';
+import { sqlMigrationLoader } from './sql-migration-loader.js';
 import { inspectMigrations, MigrationIntegrityError, type MigrationState } from './verify.js';
 
 /**
@@ -27,6 +29,7 @@ export async function migrateUp(settings: DatabaseSettings, logger: Logger): Pro
       );
       return [];
     }
+    await refuseUnsafeMigrations(client, state, logger);
     const names = await run(client, state, 'up', state.pending.length, logger);
     const applied = state.pending.filter((file) => names.includes(file.name));
     // After the runner's COMMIT, still under the lock. Should this process die in between, the
@@ -96,7 +99,7 @@ async function run(
       dbClient: client,
       dir: state.directory,
       migrationsTable: MIGRATIONS_TABLE,
-      migrationLoaderStrategies: [{ extensions: ['.sql'], loader: 'sql' }],
+      migrationLoaderStrategies: [{ extensions: ['.sql'], loader: sqlMigrationLoader }],
       direction,
       count,
       checkOrder: true,
