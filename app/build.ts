@@ -31,13 +31,23 @@ await build({
   logLevel: 'warning',
   // pg's optional native binding is never used.
   external: ['pg-native'],
-  // Some bundled CommonJS dependencies call require() for Node built-ins.
+  // Some bundled CommonJS dependencies call require() for Node built-ins; libpg-query finds its
+  // WebAssembly file through __dirname (it is copied beside the bundle below).
   banner: {
-    js: "import { createRequire as __selfmxCreateRequire } from 'node:module'; const require = __selfmxCreateRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __selfmxCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __selfmxFileURLToPath } from 'node:url';",
+      'const require = __selfmxCreateRequire(import.meta.url);',
+      "const __dirname = __selfmxFileURLToPath(new URL('.', import.meta.url));",
+    ].join(' '),
   },
 });
 await cp(`${root}migrations`, `${dist}/migrations`, { recursive: true });
 await cp(`${root}app/certs`, `${dist}/certs`, { recursive: true });
+await cp(
+  fileURLToPath(import.meta.resolve('libpg-query/wasm/libpg-query.wasm')),
+  `${dist}/libpg-query.wasm`,
+);
 // Marks the folder as ESM wherever it is copied (the container image has no root package.json).
 await writeFile(`${dist}/package.json`, `${JSON.stringify({ type: 'module' }, null, 2)}\n`);
 await writeFile(`${root}${ARTIFACTS_STAMP}`, `${sources}\n`);

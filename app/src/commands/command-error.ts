@@ -1,14 +1,18 @@
 import { explainDatabaseError } from '../db/explain-error.js';
 import {
   AppRolePasswordError,
+  InvalidIndexError,
   MigrationFailedError,
   MigrationFilesError,
   MigrationIntegrityError,
+  MigrationLintError,
   PendingMigrationsError,
 } from '../migrate/index.js';
 
 const MIGRATION_ERRORS = [
   AppRolePasswordError,
+  InvalidIndexError,
+  MigrationLintError,
   MigrationFailedError,
   MigrationFilesError,
   MigrationIntegrityError,

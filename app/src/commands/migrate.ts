@@ -1,6 +1,7 @@
 import { loadAppRolePassword, loadMigrateConfig } from '../config/app-config.js';
 import { createLogger } from '../logger.js';
 import {
+  checkMigrations as lintAll,
   MigrationIntegrityError,
   type MigrationState,
   migrateDown,
@@ -9,12 +10,16 @@ import {
 } from '../migrate/index.js';
 import { describeCommandError } from './command-error.js';
 
-const USAGE = 'usage: selfmx migrate [up | down [N] | status]   (N: how many to revert, default 1)';
+const USAGE =
+  'usage: selfmx migrate [up | down [N] | status]   (N: how many to revert, default 1)\n' +
+  '       selfmx migrate --check   (lints every migration and applies nothing; `up` lints the\n' +
+  '       pending migrations itself and refuses before any DDL)';
 
 type Action =
   | { kind: 'up' }
   | { kind: 'down'; count: number }
   | { kind: 'status' }
+  | { kind: 'check' }
   | { kind: 'help' };
 
 /**
@@ -32,6 +37,8 @@ export async function run(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  // No database needed: the release (and CI) run it before anything is applied.
+  if (action.kind === 'check') return checkMigrations();
   const config = loadMigrateConfig(process.env);
   const appRolePassword = action.kind === 'up' ? loadAppRolePassword(process.env) : undefined;
   const logger = createLogger(config.log, { command: 'migrate' });
@@ -52,6 +59,9 @@ export async function run(args: string[]): Promise<number> {
 export function parseArgs(args: readonly string[]): Action | string {
   const [subcommand = 'up', ...rest] = args;
   if (subcommand === '--help' || subcommand === 'help') return { kind: 'help' };
+  if (subcommand === '--check' || subcommand === 'check') {
+    return rest.length === 0 ? { kind: 'check' } : `"${subcommand}" takes no arguments`;
+  }
   if (subcommand === 'up' || subcommand === 'status') {
     return rest.length === 0 ? { kind: subcommand } : `"${subcommand}" takes no arguments`;
   }
@@ -88,4 +98,18 @@ function printStatus(state: MigrationState): number {
   if (state.problems.length === 0) return 0;
   console.error(`selfmx migrate: ${new MigrationIntegrityError(state.problems).message}`);
   return 1;
+}
+
+/** `migrate --check`: the lint report; exit 1 when a rule is broken without an annotation. */
+async function checkMigrations(): Promise<number> {
+  try {
+    const { ok, report } = await lintAll();
+    (ok ? console.log : console.error)(report);
+    return ok ? 0 : 1;
+  } catch (error) {
+    console.error(
+      `selfmx migrate --check: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return 1;
+  }
 }

@@ -1,5 +1,8 @@
 /** The schema migration mechanism: node-pg-migrate SQL files plus checksums and one shared lock. */
 export { AppRolePasswordError } from './app-role-password.js';
+export { checkMigrations } from './check-migrations.js';
+export { InvalidIndexError } from './invalid-indexes.js';
+export { MigrationLintError } from './lint/index.js';
 export { MigrationFailedError } from './migration-failure.js';
 export { MigrationFilesError } from './migration-files.js';
 export { migrationStatus } from './migration-status.js';

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { DatabaseSettings } from '../config/database-settings.js';
 import type { Logger } from '../logger.js';
 import { APP_ROLE, enableAppRole } from './app-role-password.js';
+import { refuseUnsafeMigrations } from './check-migrations.js';
 import { type Direction, describeMigrationFailure } from './migration-failure.js';
 import { locateMigrationsDirectory } from './migration-files.js';
 import {
@@ -13,6 +14,7 @@ import {
 } from './migration-ledger.js';
 import { withMigrationLock } from './migration-lock.js';
 import { pgMigrateLogger } from './pg-migrate-logger.js';
+import { sqlMigrationLoader } from './sql-migration-loader.js';
 import { inspectMigrations, MigrationIntegrityError, type MigrationState } from './verify.js';
 
 /**
@@ -52,6 +54,7 @@ async function applyPending(
     logger.info({ applied: state.applied.length }, 'nothing to migrate: the schema is up to date');
     return [];
   }
+  await refuseUnsafeMigrations(client, state, logger);
   const names = await run(
     client,
     state,
@@ -135,7 +138,7 @@ async function run(
       dbClient: client,
       dir: state.directory,
       migrationsTable: MIGRATIONS_TABLE,
-      migrationLoaderStrategies: [{ extensions: ['.sql'], loader: 'sql' }],
+      migrationLoaderStrategies: [{ extensions: ['.sql'], loader: sqlMigrationLoader }],
       direction,
       count,
       checkOrder: true,
