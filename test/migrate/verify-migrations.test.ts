@@ -12,6 +12,10 @@ import {
   prepareSchema,
   verifyMigrations,
 } from '../../app/src/migrate/index.js';
+import {
+  locateMigrationsDirectory,
+  readMigrationFiles,
+} from '../../app/src/migrate/migration-files.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
 
 /**
@@ -19,6 +23,8 @@ import { startPostgres, type TestPostgres } from '../support/postgres.js';
  * run from source: this also proves the migrations are found at <repo>/migrations under tsx.
  */
 const INITIAL = '1764180000000_initial-schema';
+/** Every migration of the repository, in apply order (the initial schema first). */
+const ALL = (await readMigrationFiles(await locateMigrationsDirectory())).map((file) => file.name);
 const logger = createLogger({ level: 'silent', format: 'json' });
 
 let postgres: TestPostgres;
@@ -43,14 +49,17 @@ describe('migration functions (serve start-up)', () => {
     try {
       await assert.rejects(verifyMigrations(pool), (error: Error) => {
         assert.ok(error instanceof PendingMigrationsError);
-        assert.match(error.message, new RegExp(`1 pending migration\\(s\\) \\(${INITIAL}\\)`));
+        assert.match(
+          error.message,
+          new RegExp(`${ALL.length} pending migration\\(s\\) \\(${ALL.join(', ')}\\)`),
+        );
         assert.match(error.message, /selfmx migrate/);
         return true;
       });
       const state = await verifyMigrations(pool, { allowPending: true });
       assert.deepEqual(
         state.pending.map((file) => file.name),
-        [INITIAL],
+        ALL,
       );
       assert.match(state.directory, /\/migrations$/);
     } finally {
@@ -61,13 +70,13 @@ describe('migration functions (serve start-up)', () => {
   it('replicas starting together migrate once (same lock as the job)', async () => {
     const { name, settings } = await freshSettings();
     const results = await Promise.all([1, 2, 3].map(() => migrateUp(settings, logger)));
-    assert.deepEqual(results.flat(), [INITIAL], 'exactly one call applied the migration');
+    assert.deepEqual(results.flat(), ALL, 'exactly one call applied each migration');
     const client = await postgres.client(name);
     try {
       const { rows } = await client.query('SELECT name FROM pgmigrations');
       assert.deepEqual(
         rows.map((row) => row.name),
-        [INITIAL],
+        ALL,
       );
     } finally {
       await client.end();
@@ -83,7 +92,7 @@ describe('migration functions (serve start-up)', () => {
       const state = await verifyMigrations(pool);
       assert.deepEqual(
         state.applied.map((m) => [m.name, m.check]),
-        [[INITIAL, 'verified']],
+        ALL.map((migration) => [migration, 'verified']),
       );
       // As if the file had changed since it was applied: the recorded checksum no longer matches.
       await client.query(`UPDATE selfmx_migration_checksums SET sha256 = repeat('0', 64)`);
@@ -103,16 +112,16 @@ describe('migration functions (serve start-up)', () => {
     const { settings } = await freshSettings();
     assert.deepEqual(
       (await migrationStatus(settings)).pending.map((f) => f.name),
-      [INITIAL],
+      ALL,
     );
-    assert.deepEqual(await migrateUp(settings, logger), [INITIAL]);
+    assert.deepEqual(await migrateUp(settings, logger), ALL);
     const applied = await migrationStatus(settings);
     assert.deepEqual(
       applied.applied.map((m) => m.name),
-      [INITIAL],
+      ALL,
     );
     assert.deepEqual(applied.pending, []);
-    assert.deepEqual(await migrateDown(settings, 5, logger), [INITIAL]);
+    assert.deepEqual(await migrateDown(settings, ALL.length + 5, logger), [...ALL].reverse());
     assert.deepEqual(await migrateDown(settings, 1, logger), []);
   });
 
@@ -128,7 +137,7 @@ describe('migration functions (serve start-up)', () => {
       await prepareSchema(auto, pool, logger);
       assert.deepEqual(
         (await migrationStatus(manual)).applied.map((m) => m.name),
-        [INITIAL],
+        ALL,
       );
       await prepareSchema(manual, pool, logger);
     } finally {

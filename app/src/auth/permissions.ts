@@ -6,6 +6,8 @@ export const PERMISSIONS = [
   'api-keys:read',
   'api-keys:write',
   'logs:read',
+  'webhooks:read',
+  'webhooks:write',
   '*',
 ] as const;
 
