@@ -187,6 +187,12 @@ function webhookEndpoints(): Endpoint[] {
     permission,
     request: () => ({ path: `/v1/webhooks/${randomUUID()}${suffix}`, body }),
   });
+  const event = (method: string, suffix: string, permission: string): Endpoint => ({
+    method,
+    path: `/v1/webhooks/{id}/events/{eventId}${suffix}`,
+    permission,
+    request: () => ({ path: `/v1/webhooks/${randomUUID()}/events/${randomUUID()}${suffix}` }),
+  });
   return [
     {
       method: 'POST',
@@ -199,5 +205,9 @@ function webhookEndpoints(): Endpoint[] {
     byId('PATCH', '', 'webhooks:write', { status: 'disabled' }),
     byId('DELETE', '', 'webhooks:write'),
     byId('POST', '/signing-secret/rotate', 'webhooks:write'),
+    byId('GET', '/events', 'webhooks:read'),
+    event('GET', '', 'webhooks:read'),
+    event('GET', '/attempts', 'webhooks:read'),
+    event('POST', '/replay', 'webhooks:write'),
   ];
 }

@@ -5,7 +5,6 @@
 export const WEBHOOK_EVENT_TYPES = [
   'email.sent',
   'email.delivered',
-  'email.delivery_delayed',
   'email.bounced',
   'email.failed',
 ] as const;

@@ -7,11 +7,9 @@ export function generateSigningSecret(): string {
   return PREFIX + randomBytes(32).toString('base64');
 }
 
-export interface SignedHeaders {
-  readonly 'webhook-id': string;
-  readonly 'webhook-timestamp': string;
-  readonly 'webhook-signature': string;
-}
+export type SignedHeaders = Readonly<
+  Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>
+>;
 
 /**
  * The Standard Webhooks headers of one request: HMAC-SHA256 with the secret's key over

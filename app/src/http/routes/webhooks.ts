@@ -10,6 +10,13 @@ import {
 } from '../../webhooks/endpoint-policy.js';
 import { generateSigningSecret } from '../../webhooks/signing-secret.js';
 import {
+  findWebhookEvent,
+  listWebhookAttempts,
+  listWebhookEvents,
+  replayWebhookEvent,
+  type WebhookEventRow,
+} from '../../webhooks/webhook-event-log.js';
+import {
   createWebhook,
   deleteWebhook,
   findWebhook,
@@ -20,7 +27,7 @@ import {
 import { notFound, validationError } from '../api-error.js';
 import { auditContext, callerOf } from '../caller.js';
 import { type RouteSpec, route } from '../route-spec.js';
-import { idParams } from '../schemas/common.js';
+import { idParams, timestamp } from '../schemas/common.js';
 import {
   createWebhookSchema,
   updateWebhookSchema,
@@ -176,6 +183,142 @@ export function webhookRoutes({ pool, config }: ServerDeps): RouteSpec[] {
           });
         });
         return { object: 'webhook', id: params.id, signing_secret: secret };
+      },
+    }),
+    ...eventRoutes(pool),
+  ];
+}
+
+const eventParams = z.strictObject({
+  id: z.uuid({ message: "must be a UUID (the webhook's id)" }),
+  eventId: z.uuid({ message: "must be a UUID (the event's id)" }),
+});
+const eventStatus = z.enum(['pending', 'attempting', 'success', 'failed']);
+const eventSummarySchema = z.object({
+  id: z.uuid(),
+  type: z.string(),
+  created_at: timestamp,
+  status: eventStatus,
+});
+const listOf = (item: z.ZodType) =>
+  z.object({ object: z.literal('list'), has_more: z.boolean(), data: z.array(item) });
+
+function eventSummary(row: WebhookEventRow) {
+  return {
+    id: row.id,
+    type: row.type,
+    created_at: row.created_at.toISOString(),
+    status: row.status,
+  };
+}
+
+/** /v1/webhooks/{id}/events: what was sent to an endpoint, each attempt, and replays. */
+function eventRoutes(pool: ServerDeps['pool']): RouteSpec[] {
+  const ownedEvent = async (tenantId: string, webhookId: string, eventId: string) => {
+    const row = await findWebhookEvent(pool, tenantId, webhookId, eventId);
+    if (!row) throw notFound(`event ${eventId} of webhook ${webhookId}`);
+    return row;
+  };
+  return [
+    route({
+      method: 'GET',
+      url: '/v1/webhooks/:id/events',
+      summary: "A webhook's events, newest first",
+      tag: 'webhooks',
+      permission: 'webhooks:read',
+      params: idParams('webhook'),
+      query: webhookListQuery,
+      response: listOf(eventSummarySchema),
+      handler: async ({ params, query, request }) => {
+        const { tenantId } = callerOf(request);
+        if (!(await findWebhook(pool, tenantId, params.id))) throw notFound(`webhook ${params.id}`);
+        const { rows, hasMore } = await listWebhookEvents(pool, tenantId, params.id, query);
+        return { object: 'list', has_more: hasMore, data: rows.map(eventSummary) };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/v1/webhooks/:id/events/:eventId',
+      summary: 'One event, with its payload',
+      tag: 'webhooks',
+      permission: 'webhooks:read',
+      params: eventParams,
+      response: eventSummarySchema.extend({
+        object: z.literal('webhook_event'),
+        next_attempt_at: timestamp.nullable(),
+        payload: z.record(z.string(), z.unknown()),
+      }),
+      handler: async ({ params, request }) => {
+        const row = await ownedEvent(callerOf(request).tenantId, params.id, params.eventId);
+        const waiting = row.status === 'pending' || row.status === 'attempting';
+        return {
+          object: 'webhook_event',
+          ...eventSummary(row),
+          next_attempt_at: waiting ? row.next_attempt_at.toISOString() : null,
+          payload: row.payload,
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/v1/webhooks/:id/events/:eventId/attempts',
+      summary: "An event's attempts, oldest first: HTTP status (0: no answer), the answer's start",
+      tag: 'webhooks',
+      permission: 'webhooks:read',
+      params: eventParams,
+      query: z.strictObject({
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+        after: z
+          .string()
+          .regex(/^\d{1,18}$/, 'must be the id of the last attempt of the previous page')
+          .optional(),
+      }),
+      response: listOf(
+        z.object({
+          id: z.string(),
+          http_status_code: z.number().int(),
+          response: z.string(),
+          sent_at: timestamp,
+        }),
+      ),
+      handler: async ({ params, query, request }) => {
+        await ownedEvent(callerOf(request).tenantId, params.id, params.eventId);
+        const { rows, hasMore } = await listWebhookAttempts(pool, params.eventId, query);
+        return {
+          object: 'list',
+          has_more: hasMore,
+          data: rows.map((row) => ({
+            id: row.id,
+            http_status_code: row.http_status ?? 0,
+            response: row.response,
+            sent_at: row.sent_at.toISOString(),
+          })),
+        };
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/v1/webhooks/:id/events/:eventId/replay',
+      summary: 'Send an event again (same webhook-id), from the start of the retry schedule',
+      tag: 'webhooks',
+      permission: 'webhooks:write',
+      params: eventParams,
+      response: z.object({ object: z.literal('webhook_event'), id: z.uuid() }),
+      handler: async ({ params, request }) => {
+        await inTransaction(pool, async (client) => {
+          const { tenantId } = callerOf(request);
+          if (!(await replayWebhookEvent(client, tenantId, params.id, params.eventId))) {
+            throw notFound(`event ${params.eventId} of webhook ${params.id}`);
+          }
+          await recordAudit(client, {
+            ...auditContext(request),
+            action: 'webhook.event_replayed',
+            targetType: 'webhook',
+            targetId: params.id,
+            detail: { event_id: params.eventId },
+          });
+        });
+        return { object: 'webhook_event', id: params.eventId };
       },
     }),
   ];
