@@ -4,6 +4,10 @@ import { appendFile, cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import {
+  locateMigrationsDirectory,
+  readMigrationFiles,
+} from '../../app/src/migrate/migration-files.js';
 import { MIGRATION_LOCK_KEY } from '../../app/src/migrate/migration-lock.js';
 import { type BundleCopy, buildBundleCopy } from '../support/bundle.js';
 import { freePort, startPostgres, type TestPostgres } from '../support/postgres.js';
@@ -14,6 +18,10 @@ import { runMigrate, startMigrate } from './migrate-process.js';
  * DATABASE_URL in its environment, against a real PostgreSQL 15.
  */
 const INITIAL = '1764180000000_initial-schema';
+/** Every migration of the repository, in apply order (the initial schema first). */
+const ALL = (await readMigrationFiles(await locateMigrationsDirectory())).map((file) => file.name);
+/** A migration a test adds: it sorts after every shipped one. */
+const LATER = '1999999999999';
 const SCHEMA_TABLES = ['api_keys', 'audit_logs', 'email_events', 'emails', 'templates', 'tenants'];
 
 let postgres: TestPostgres;
@@ -82,10 +90,10 @@ describe('selfmx migrate (the bundle)', () => {
 
     const result = await runMigrate(bundle.dir, [], env);
     assert.equal(result.code, 0, result.output);
-    assert.match(result.stdout, /applied 1 migration\(s\)/);
+    assert.match(result.stdout, new RegExp(`applied ${ALL.length} migration\\(s\\)`));
     assert.equal(result.stderr, '', 'no warnings (e.g. pg deprecations) on success');
     assertSchemaApplied(await publicTables(name));
-    assert.deepEqual(await appliedNames(name), [INITIAL]);
+    assert.deepEqual(await appliedNames(name), ALL);
 
     // The checksum recorded is the shipped file's.
     const file = await readFile(join(bundle.dir, 'migrations', `${INITIAL}.sql`), 'utf8');
@@ -102,7 +110,7 @@ describe('selfmx migrate (the bundle)', () => {
       after.stdout,
       new RegExp(`applied\\s+${INITIAL}\\s+\\(run on \\d{4}-\\d\\d-\\d\\d `),
     );
-    assert.match(after.stdout, /1 applied, 0 pending/);
+    assert.match(after.stdout, new RegExp(`${ALL.length} applied, 0 pending`));
   });
 
   it('exits 0 with nothing to do when the schema is up to date', async () => {
@@ -111,16 +119,16 @@ describe('selfmx migrate (the bundle)', () => {
     const again = await runMigrate(bundle.dir, ['up'], env);
     assert.equal(again.code, 0, again.output);
     assert.match(again.stdout, /nothing to migrate/);
-    assert.deepEqual(await appliedNames(name), [INITIAL]);
+    assert.deepEqual(await appliedNames(name), ALL);
   });
 
-  it('down 1 reverts the last migration and its checksum; up applies it again', async () => {
+  it('down N reverts the last N migrations and their checksums; up applies them again', async () => {
     const { name, env } = await freshDatabase();
     assert.equal((await runMigrate(bundle.dir, [], env)).code, 0);
 
-    const down = await runMigrate(bundle.dir, ['down', '1'], env);
+    const down = await runMigrate(bundle.dir, ['down', String(ALL.length)], env);
     assert.equal(down.code, 0, down.output);
-    assert.match(down.stdout, /reverted 1 migration\(s\)/);
+    assert.match(down.stdout, new RegExp(`reverted ${ALL.length} migration\\(s\\)`));
     const tables = await publicTables(name);
     assert.deepEqual(
       tables.filter((table) => SCHEMA_TABLES.includes(table)),
@@ -133,7 +141,7 @@ describe('selfmx migrate (the bundle)', () => {
     const up = await runMigrate(bundle.dir, ['up'], env);
     assert.equal(up.code, 0, up.output);
     assertSchemaApplied(await publicTables(name));
-    assert.deepEqual(await appliedNames(name), [INITIAL]);
+    assert.deepEqual(await appliedNames(name), ALL);
   });
 
   it('two concurrent jobs on a fresh database both exit 0 and apply the schema once', async () => {
@@ -146,9 +154,13 @@ describe('selfmx migrate (the bundle)', () => {
     assert.equal(second.code, 0, second.output);
     assert.equal(first.stderr + second.stderr, '', 'no warnings');
     const outputs = [first.stdout, second.stdout];
-    assert.equal(outputs.filter((out) => /applied 1 migration\(s\)/.test(out)).length, 1);
+    assert.equal(
+      outputs.filter((out) => new RegExp(`applied ${ALL.length} migration\\(s\\)`).test(out))
+        .length,
+      1,
+    );
     assert.equal(outputs.filter((out) => /nothing to migrate/.test(out)).length, 1);
-    assert.deepEqual(await appliedNames(name), [INITIAL]);
+    assert.deepEqual(await appliedNames(name), ALL);
     assertSchemaApplied(await publicTables(name));
   });
 
@@ -167,7 +179,7 @@ describe('selfmx migrate (the bundle)', () => {
       await holder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
       const result = await job.done;
       assert.equal(result.code, 0, result.output);
-      assert.deepEqual(await appliedNames(name), [INITIAL]);
+      assert.deepEqual(await appliedNames(name), ALL);
     } finally {
       await holder.end();
     }
@@ -178,17 +190,17 @@ describe('selfmx migrate (the bundle)', () => {
     const copy = await bundleCopy();
     assert.equal((await runMigrate(copy.dir, [], env)).code, 0);
     await writeFile(
-      join(copy.migrations, '1764180000001_add-notes.sql'),
+      join(copy.migrations, `${LATER}_add-notes.sql`),
       '-- Up Migration\nCREATE TABLE notes (id int PRIMARY KEY);\n\n-- Down Migration\nDROP TABLE notes;\n',
     );
     const up = await runMigrate(copy.dir, [], env);
     assert.equal(up.code, 0, up.output);
-    assert.deepEqual(await appliedNames(name), [INITIAL, '1764180000001_add-notes']);
+    assert.deepEqual(await appliedNames(name), [...ALL, `${LATER}_add-notes`]);
     assert.ok((await publicTables(name)).includes('notes'));
 
     const down = await runMigrate(copy.dir, ['down'], env);
     assert.equal(down.code, 0, down.output);
-    assert.deepEqual(await appliedNames(name), [INITIAL]);
+    assert.deepEqual(await appliedNames(name), ALL);
     const tables = await publicTables(name);
     assert.ok(!tables.includes('notes'));
     assertSchemaApplied(tables);
@@ -202,7 +214,7 @@ describe('selfmx migrate (the bundle)', () => {
     await appendFile(file, '\n-- a harmless-looking edit\n');
     // A new migration is pending too: it must not be applied past the edited one.
     await writeFile(
-      join(copy.migrations, '1764180000001_add-notes.sql'),
+      join(copy.migrations, `${LATER}_add-notes.sql`),
       '-- Up Migration\nCREATE TABLE notes (id int);\n-- Down Migration\nDROP TABLE notes;\n',
     );
 
@@ -211,7 +223,7 @@ describe('selfmx migrate (the bundle)', () => {
     assert.ok(result.stderr.includes(`${file} was edited after it was applied`), result.stderr);
     assert.match(result.stderr, /Never edit, rename or delete a migration/);
     assert.ok(!(await publicTables(name)).includes('notes'));
-    assert.deepEqual(await appliedNames(name), [INITIAL]);
+    assert.deepEqual(await appliedNames(name), ALL);
 
     const status = await runMigrate(copy.dir, ['status'], env);
     assert.equal(status.code, 1, status.output);
@@ -257,12 +269,12 @@ describe('selfmx migrate (the bundle)', () => {
   it('a broken migration exits 1 naming the file and line, and changes nothing', async () => {
     const { name, env } = await freshDatabase();
     const copy = await bundleCopy();
-    const broken = join(copy.migrations, '1764180000001_broken.sql');
+    const broken = join(copy.migrations, `${LATER}_broken.sql`);
     await writeFile(
       broken,
       '-- Up Migration\nCREATE TABLE half_done (id int);\nCREATE TABEL oops (id int);\n\n-- Down Migration\nDROP TABLE half_done;\n',
     );
-    // Both the valid initial migration and the broken one are pending: one transaction.
+    // The shipped migrations and the broken one are all pending: one transaction.
     const result = await runMigrate(copy.dir, [], env);
     assert.equal(result.code, 1, result.output);
     assert.ok(result.stderr.includes(`${broken}:3`), result.stderr);
@@ -276,7 +288,7 @@ describe('selfmx migrate (the bundle)', () => {
     const { name, env } = await freshDatabase();
     const copy = await bundleCopy();
     await writeFile(
-      join(copy.migrations, '1764180000001_one-way.sql'),
+      join(copy.migrations, `${LATER}_one-way.sql`),
       'CREATE TABLE one_way (id int);\n',
     );
     assert.equal((await runMigrate(copy.dir, [], env)).code, 0);
@@ -284,10 +296,12 @@ describe('selfmx migrate (the bundle)', () => {
     assert.equal(down.code, 1, down.output);
     assert.match(
       down.stderr,
-      /migration 1764180000001_one-way has no "-- Down Migration" section, so it cannot be reverted/,
+      new RegExp(
+        `migration ${LATER}_one-way has no "-- Down Migration" section, so it cannot be reverted`,
+      ),
     );
     assert.ok((await publicTables(name)).includes('one_way'));
-    assert.deepEqual(await appliedNames(name), [INITIAL, '1764180000001_one-way']);
+    assert.deepEqual(await appliedNames(name), [...ALL, `${LATER}_one-way`]);
   });
 
   it('records checksums for migrations applied before checksums were kept', async () => {
@@ -306,7 +320,7 @@ describe('selfmx migrate (the bundle)', () => {
     const rows = await query<{ name: string }>(name, 'SELECT name FROM selfmx_migration_checksums');
     assert.deepEqual(
       rows.map((row) => row.name),
-      [INITIAL],
+      ALL,
     );
   });
 
