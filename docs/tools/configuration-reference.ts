@@ -23,6 +23,7 @@ const APP_GROUPS: readonly AppVariableGroup[] = [
   'Logging',
   'Queue',
   'SMTP',
+  'Webhooks',
 ];
 
 const STACK_SECTIONS: readonly [DeploymentStack, string][] = [

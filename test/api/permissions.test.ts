@@ -90,6 +90,7 @@ describe('permission matrix: every endpoint × every permission', () => {
     },
     { method: 'GET', path: '/v1/audit', permission: 'logs:read', request: () => ({}) },
     { method: 'POST', path: '/v1/test-smtp', permission: 'send', request: () => ({}) },
+    ...webhookEndpoints(),
   ];
 
   test('the matrix covers every operation of /openapi.json, with the permission it documents', async () => {
@@ -208,3 +209,36 @@ describe('permission matrix: every endpoint × every permission', () => {
     assert.equal(bootstrapStillRevokes.status, 200);
   });
 });
+
+/** /v1/webhooks: an unknown id answers 404 to a key that may, 403 to one that may not. */
+function webhookEndpoints(): Endpoint[] {
+  const byId = (method: string, suffix: string, permission: string, body?: unknown): Endpoint => ({
+    method,
+    path: `/v1/webhooks/{id}${suffix}`,
+    permission,
+    request: () => ({ path: `/v1/webhooks/${randomUUID()}${suffix}`, body }),
+  });
+  const event = (method: string, suffix: string, permission: string): Endpoint => ({
+    method,
+    path: `/v1/webhooks/{id}/events/{eventId}${suffix}`,
+    permission,
+    request: () => ({ path: `/v1/webhooks/${randomUUID()}/events/${randomUUID()}${suffix}` }),
+  });
+  return [
+    {
+      method: 'POST',
+      path: '/v1/webhooks',
+      permission: 'webhooks:write',
+      request: () => ({ body: { endpoint: 'https://example.invalid/h', events: ['email.sent'] } }),
+    },
+    { method: 'GET', path: '/v1/webhooks', permission: 'webhooks:read', request: () => ({}) },
+    byId('GET', '', 'webhooks:read'),
+    byId('PATCH', '', 'webhooks:write', { status: 'disabled' }),
+    byId('DELETE', '', 'webhooks:write'),
+    byId('POST', '/signing-secret/rotate', 'webhooks:write'),
+    byId('GET', '/events', 'webhooks:read'),
+    event('GET', '', 'webhooks:read'),
+    event('GET', '/attempts', 'webhooks:read'),
+    event('POST', '/replay', 'webhooks:write'),
+  ];
+}

@@ -37,6 +37,7 @@ const LAYERS: readonly LayeredSystem[] = [
           'app/src/audit/',
           'app/src/rate-limit/',
           'app/src/queue/',
+          'app/src/webhooks/',
           'app/src/migrate/',
         ],
       },

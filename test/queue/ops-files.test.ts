@@ -6,6 +6,7 @@ import '../../app/src/queue/email-metrics.js';
 import '../../app/src/smtp/smtp-metrics.js';
 import '../../app/src/http/api-metrics.js';
 import '../../app/src/http/pool-metrics.js';
+import '../../app/src/webhooks/webhook-metrics.js';
 
 const ops = (name: string) => readFile(new URL(`../../ops/${name}`, import.meta.url), 'utf8');
 

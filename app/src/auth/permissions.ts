@@ -7,6 +7,8 @@ export const PERMISSIONS = [
   'api-keys:write',
   'logs:read',
   'metrics:read',
+  'webhooks:read',
+  'webhooks:write',
   '*',
 ] as const;
 

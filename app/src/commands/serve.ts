@@ -9,12 +9,14 @@ import { buildServer } from '../http/server.js';
 import type { SmtpProbe } from '../http/server-deps.js';
 import { createLogger, type Logger } from '../logger.js';
 import { prepareSchema } from '../migrate/index.js';
-import { type QueueWorkers, startQueueWorkers } from '../queue/workers.js';
+import { startQueueWorkers } from '../queue/workers.js';
 import { smtpHealth } from '../smtp/smtp-health.js';
 import { verifySmtp } from '../smtp/verify.js';
+import { startWebhookWorkers } from '../webhooks/webhook-workers.js';
 import { describeCommandError } from './command-error.js';
 import { boundHeapGrowth } from './heap-growth.js';
 import { watchShutdownSignals } from './shutdown-signals.js';
+import { allOf, type Stoppable } from './stoppable.js';
 
 const USAGE = 'usage: selfmx serve   (HTTP API and queue workers; configured by the environment)';
 // Orchestrators wait 10 s (Docker) or longer before SIGKILL; finish well inside that.
@@ -56,7 +58,10 @@ export async function run(args: string[]): Promise<number> {
     await pool.end();
     return 0;
   }
-  const workers = await startQueueWorkers({ pool, config, logger });
+  const workers = allOf(
+    await startQueueWorkers({ pool, config, logger }),
+    startWebhookWorkers({ pool, config: config.webhooks, logger }),
+  );
   const app = await buildServer({ pool, config, logger, smtp: smtpProbe(config.smtp) });
   try {
     await app.listen({ host: config.http.host, port: config.http.port });
@@ -84,7 +89,7 @@ export async function run(args: string[]): Promise<number> {
 }
 
 /** In order: the HTTP server (waits for in-flight requests), the workers, then the pool. */
-async function shutDown(app: FastifyInstance, workers: QueueWorkers, pool: pg.Pool): Promise<void> {
+async function shutDown(app: FastifyInstance, workers: Stoppable, pool: pg.Pool): Promise<void> {
   await app.close();
   app.log.info('http server closed');
   await workers.stop();

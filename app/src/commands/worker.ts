@@ -4,9 +4,11 @@ import { createPool } from '../db/pool.js';
 import { createLogger } from '../logger.js';
 import { prepareSchema } from '../migrate/index.js';
 import { startQueueWorkers } from '../queue/workers.js';
+import { startWebhookWorkers } from '../webhooks/webhook-workers.js';
 import { describeCommandError } from './command-error.js';
 import { boundHeapGrowth } from './heap-growth.js';
 import { watchShutdownSignals } from './shutdown-signals.js';
+import { allOf } from './stoppable.js';
 
 const USAGE =
   'usage: selfmx worker   (queue workers only, no HTTP API; configured by DATABASE_URL, DB_*, QUEUE_*, SMTP_*)';
@@ -58,7 +60,10 @@ export async function run(args: string[]): Promise<number> {
     await pool.end();
     return 0;
   }
-  const workers = await startQueueWorkers({ pool, config, logger });
+  const workers = allOf(
+    await startQueueWorkers({ pool, config, logger }),
+    startWebhookWorkers({ pool, config: config.webhooks, logger }),
+  );
   const signal = await shutdown.requested;
   logger.info({ signal }, 'stopping: finishing the sends in flight');
   await workers.stop();

@@ -48,6 +48,17 @@ export interface SmtpConfig {
   readonly poolSize: number;
 }
 
+export interface WebhookConfig {
+  /** Webhook requests in flight per process; 0 runs no webhook delivery here. */
+  readonly workers: number;
+  readonly endpointConcurrency: number;
+  /** Divides the retry schedule (tests). */
+  readonly retryDivisor: number;
+  readonly disableAfterSeconds: number;
+  readonly allowPrivate: boolean;
+  readonly allowHttpHosts: readonly string[];
+}
+
 /** What `migrate` needs: the database and logging only (no API key, no SMTP). */
 export interface MigrateConfig {
   readonly database: DatabaseSettings;
@@ -58,6 +69,7 @@ export interface MigrateConfig {
 export interface WorkerConfig extends MigrateConfig {
   readonly queue: QueueConfig;
   readonly smtp: SmtpConfig;
+  readonly webhooks: WebhookConfig;
 }
 
 /** What `serve` needs. */
@@ -119,6 +131,19 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
         read.value('SMTP_ALLOW_PLAIN_AUTH'),
       ),
     ),
+    webhooks: loadWebhookConfig(env),
+  });
+}
+
+function loadWebhookConfig(env: Env): WebhookConfig {
+  const read = appEnvironmentReader(env);
+  return Object.freeze({
+    workers: read.value('WEBHOOK_WORKERS'),
+    endpointConcurrency: read.value('WEBHOOK_ENDPOINT_CONCURRENCY'),
+    retryDivisor: read.value('WEBHOOK_RETRY_DIVISOR'),
+    disableAfterSeconds: read.value('WEBHOOK_DISABLE_AFTER'),
+    allowPrivate: read.value('WEBHOOK_ALLOW_PRIVATE'),
+    allowHttpHosts: read.value('WEBHOOK_ALLOW_HTTP_HOSTS').map((host) => host.toLowerCase()),
   });
 }
 

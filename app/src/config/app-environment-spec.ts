@@ -11,7 +11,13 @@ import type { DeclarationOf, EnvVariable } from './env-spec.js';
 /** The commands that read a variable: `selfmx serve|worker|migrate`, and `npm run dev`. */
 export type AppCommand = 'serve' | 'worker' | 'migrate' | 'dev';
 /** The sections of the configuration reference. */
-export type AppVariableGroup = 'Database' | 'HTTP and API' | 'Logging' | 'Queue' | 'SMTP';
+export type AppVariableGroup =
+  | 'Database'
+  | 'HTTP and API'
+  | 'Logging'
+  | 'Queue'
+  | 'SMTP'
+  | 'Webhooks';
 export type AppVariableSpec = EnvVariable & {
   readonly group: AppVariableGroup;
   readonly readBy: readonly AppCommand[];
@@ -376,6 +382,64 @@ export const APP_VARIABLES = [
     max: 1000,
     unit: 'connections',
     doc: 'most connections each process keeps open to the relay (nodemailer pool, 100 messages per connection)',
+  },
+  {
+    name: 'WEBHOOK_WORKERS',
+    group: 'Webhooks',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 8,
+    min: 0,
+    max: 256,
+    unit: 'requests',
+    doc: 'webhook requests this process has in flight at most, apart from the email workers; `0` delivers no webhooks (another process does)',
+  },
+  {
+    name: 'WEBHOOK_ENDPOINT_CONCURRENCY',
+    group: 'Webhooks',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 2,
+    min: 1,
+    max: 64,
+    unit: 'requests',
+    doc: 'requests in flight to one endpoint at most, so a slow or dead endpoint holds no more than this many of `WEBHOOK_WORKERS`',
+  },
+  {
+    name: 'WEBHOOK_RETRY_DIVISOR',
+    group: 'Webhooks',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 1,
+    min: 1,
+    max: 1_000_000,
+    doc: 'divides the retry schedule (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); for tests and drills only',
+  },
+  {
+    name: 'WEBHOOK_DISABLE_AFTER',
+    group: 'Webhooks',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 432_000,
+    min: 1,
+    unit: 'seconds',
+    doc: 'an endpoint whose every attempt failed for this long is disabled (audit entry `webhook.disabled`); default 5 days',
+  },
+  {
+    name: 'WEBHOOK_ALLOW_PRIVATE',
+    group: 'Webhooks',
+    readBy: DELIVERING,
+    type: 'boolean',
+    default: false,
+    doc: 'allow endpoints that resolve to loopback, private, link-local or metadata addresses (tests, private networks); off, such endpoints are refused when saved and at every delivery',
+  },
+  {
+    name: 'WEBHOOK_ALLOW_HTTP_HOSTS',
+    group: 'Webhooks',
+    readBy: DELIVERING,
+    type: 'list',
+    default: '',
+    doc: 'comma-separated host names that may receive webhooks over plain `http://`; every other endpoint must be `https://`',
   },
 ] as const satisfies readonly AppVariableSpec[];
 

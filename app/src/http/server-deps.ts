@@ -13,7 +13,7 @@ export interface SmtpProbe {
 /** Everything the HTTP server needs, created once by `serve` (or a test) and injected. */
 export interface ServerDeps {
   pool: pg.Pool;
-  config: Pick<ServiceConfig, 'http' | 'database'>;
+  config: Pick<ServiceConfig, 'http' | 'database' | 'webhooks'>;
   logger: Logger;
   smtp: SmtpProbe;
 }

@@ -21,6 +21,7 @@ import { metricsRoute } from './routes/metrics.js';
 import { openApiRoute } from './routes/openapi.js';
 import { templateRoutes } from './routes/templates.js';
 import { testSmtpRoute } from './routes/test-smtp.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import type { ServerDeps } from './server-deps.js';
 
 const API_VERSION = '1.0.0';
@@ -72,6 +73,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...apiKeyRoutes(deps),
     ...auditRoutes(deps),
     testSmtpRoute(deps),
+    ...webhookRoutes(deps),
   ] as RouteSpec[];
   const openApi = buildOpenApiDocument(specs, API_VERSION);
   registerRoutes(app, specs);

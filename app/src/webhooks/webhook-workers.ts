@@ -1,0 +1,149 @@
+import type pg from 'pg';
+import type { WebhookConfig } from '../config/app-config.js';
+import type { Logger } from '../logger.js';
+import { nextRetrySeconds } from './retry-schedule.js';
+import { sendWebhook, WEBHOOK_TIMEOUT_MS } from './send-webhook.js';
+import { signWebhook } from './signing-secret.js';
+import {
+  trackWebhookBacklog,
+  webhookAttempts,
+  webhookEndpointsDisabled,
+} from './webhook-metrics.js';
+import {
+  type ClaimedWebhookEvent,
+  claimWebhookEvents,
+  recordWebhookAttempt,
+} from './webhook-outbox.js';
+
+export interface WebhookTuning {
+  /** How often idle workers look for due events. */
+  readonly pollIntervalMs: number;
+}
+
+export const DEFAULT_WEBHOOK_TUNING: WebhookTuning = Object.freeze({ pollIntervalMs: 1000 });
+
+/** A claim outlives the request's timeout, so only a dead process lets an event be reclaimed. */
+const CLAIM_SECONDS = WEBHOOK_TIMEOUT_MS / 1000 + 20;
+const RESPONSE_KEPT = 1000;
+
+export interface WebhookWorkers {
+  /** Stops claiming and waits for the requests in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Delivers the webhook outbox apart from the email queue: one loop claims due events while
+ * fewer than WEBHOOK_WORKERS requests are in flight (at most WEBHOOK_ENDPOINT_CONCURRENCY per
+ * endpoint), and each request runs on its own, so a slow or dead endpoint holds only its own
+ * few slots and never the email workers.
+ */
+export function startWebhookWorkers(options: {
+  pool: pg.Pool;
+  config: WebhookConfig;
+  logger: Logger;
+  tuning?: Partial<WebhookTuning>;
+}): WebhookWorkers {
+  const { pool, config } = options;
+  const tuning = { ...DEFAULT_WEBHOOK_TUNING, ...options.tuning };
+  const logger = options.logger.child({ component: 'webhooks' });
+  trackWebhookBacklog(pool);
+  if (config.workers === 0) return { stop: async () => {} };
+
+  const inFlight = new Set<Promise<void>>();
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const loop = (async () => {
+    let failures = 0;
+    while (!stopped) {
+      const free = config.workers - inFlight.size;
+      let claimed: ClaimedWebhookEvent[] = [];
+      if (free > 0) {
+        try {
+          claimed = await claimWebhookEvents(pool, free, config.endpointConcurrency, CLAIM_SECONDS);
+          failures = 0;
+        } catch (error) {
+          if (failures++ === 0) {
+            logger.error({ err: errorText(error) }, 'cannot claim webhook events; retrying');
+          }
+        }
+      }
+      for (const event of claimed) {
+        const running = deliver(event).finally(() => {
+          inFlight.delete(running);
+          wake?.();
+        });
+        inFlight.add(running);
+      }
+      if (claimed.length === 0 || inFlight.size >= config.workers) {
+        await sleep(tuning.pollIntervalMs);
+      }
+    }
+  })();
+
+  async function deliver(event: ClaimedWebhookEvent): Promise<void> {
+    try {
+      const body = JSON.stringify(event.payload);
+      const headers = signWebhook(event.secret, event.id, new Date(), body);
+      const result = await sendWebhook({ url: event.url, body, headers }, config);
+      webhookAttempts.inc({
+        outcome: result.ok ? 'success' : result.refused ? 'refused' : 'failure',
+      });
+      const retryIn = result.ok ? undefined : nextRetrySeconds(event.attempts, config.retryDivisor);
+      const recorded = await recordWebhookAttempt(
+        pool,
+        event,
+        { ...result, response: result.response.slice(0, RESPONSE_KEPT) },
+        retryIn,
+        config.disableAfterSeconds,
+      );
+      if (recorded.disabled) endpointDisabled(event);
+      if (!result.ok) {
+        logger.warn(
+          {
+            webhookId: event.webhook_id,
+            eventId: event.id,
+            attempt: event.attempts,
+            status: result.httpStatus,
+          },
+          retryIn === undefined ? 'webhook event failed for good' : 'webhook attempt failed',
+        );
+      }
+    } catch (error) {
+      // The claim expires and the event is attempted again.
+      logger.error({ eventId: event.id, err: errorText(error) }, 'webhook delivery error');
+    }
+  }
+
+  function endpointDisabled(event: ClaimedWebhookEvent): void {
+    webhookEndpointsDisabled.inc();
+    logger.warn({ webhookId: event.webhook_id }, 'webhook endpoint disabled: every attempt failed');
+  }
+
+  logger.info(
+    { workers: config.workers, perEndpoint: config.endpointConcurrency },
+    'webhook workers started',
+  );
+  return {
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      await Promise.all(inFlight);
+    },
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
