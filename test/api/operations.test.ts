@@ -56,6 +56,13 @@ describe('operations: openapi.json, metrics, CORS, request ids, test-smtp', () =
       '/v1/templates',
       '/v1/templates/{id}',
       '/v1/test-smtp',
+      '/v1/webhooks',
+      '/v1/webhooks/{id}',
+      '/v1/webhooks/{id}/events',
+      '/v1/webhooks/{id}/events/{eventId}',
+      '/v1/webhooks/{id}/events/{eventId}/attempts',
+      '/v1/webhooks/{id}/events/{eventId}/replay',
+      '/v1/webhooks/{id}/signing-secret/rotate',
     ]);
     const send = document.paths['/v1/emails'].post;
     const schema = send.requestBody.content['application/json'].schema;

@@ -219,7 +219,7 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
         `SELECT count(*)::int AS total, count(*) FILTER (WHERE NOT s.ssl)::int AS plain
            FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
           WHERE a.usename = $1 AND a.backend_type = 'client backend' AND a.client_addr IS NOT NULL`,
-        [server.user],
+        [new URL(env.DATABASE_URL ?? '').username],
       );
       assert.ok(rows[0].total > 0, 'the app holds connections');
       assert.equal(rows[0].plain, 0);

@@ -16,10 +16,10 @@ import { runMigrate } from './migrate-process.js';
  */
 const FIXTURES = fileURLToPath(new URL('../fixtures/expand-contract', import.meta.url));
 const EXPAND = [
-  '1764180000001_expand-failure-detail.sql',
-  '1764180000002_backfill-failure-detail.sql',
+  '1900000000001_expand-failure-detail.sql',
+  '1900000000002_backfill-failure-detail.sql',
 ];
-const CONTRACT = '1764180000003_contract-last-error.sql';
+const CONTRACT = '1900000000003_contract-last-error.sql';
 
 /** What release N runs (it knows last_error only). */
 const oldRelease = {

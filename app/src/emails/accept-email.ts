@@ -2,7 +2,11 @@ import type pg from 'pg';
 import { type BatchLimits, batchWaitOf, StatementBatcher } from '../db/statement-batcher.js';
 import { countAcceptedEmail } from '../queue/email-metrics.js';
 import { notifyEmailQueued } from '../queue/queue-notifier.js';
-import { renderEmailTemplate, TemplateRenderError } from '../templates/render-email-template.js';
+import {
+  type RenderCaps,
+  renderEmailTemplate,
+  TemplateRenderError,
+} from '../templates/render-email-template.js';
 import { findTemplate } from '../templates/template-repository.js';
 import { CONTROL_CHARACTERS } from './email-address.js';
 import {
@@ -35,6 +39,13 @@ export type AcceptResult =
  * emails from adding up to one huge string. One statement at a time: fewer, larger statements
  * accept more emails per second than overlapping ones (docs/performance.md).
  */
+/** A rendered part is capped like the same field sent directly. */
+const RENDER_CAPS: RenderCaps = {
+  subject: EMAIL_LIMITS.subjectChars,
+  html: EMAIL_LIMITS.bodyChars,
+  text: EMAIL_LIMITS.bodyChars,
+};
+
 const ACCEPT_BATCH: BatchLimits<EmailToQueue> = {
   maxBatch: 64,
   maxInFlight: 1,
@@ -118,7 +129,7 @@ async function resolveContent(
   const data = request.template_data ?? request.template?.variables ?? {};
   const dataField = request.template_id !== undefined ? 'template_data' : 'template.variables';
   try {
-    const rendered = await renderEmailTemplate(template, data);
+    const rendered = await renderEmailTemplate(template, data, RENDER_CAPS);
     const subject = request.subject ?? rendered.subject;
     if (CONTROL_CHARACTERS.test(subject) || subject.length > EMAIL_LIMITS.subjectChars) {
       return {

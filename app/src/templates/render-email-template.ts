@@ -1,4 +1,3 @@
-import { EMAIL_LIMITS } from '../emails/limits.js';
 import { TEMPLATE_RENDER_LIMITS } from './render-limits.js';
 import { type RenderOutcome, RenderWorkerPool } from './render-worker-pool.js';
 import type { TemplatePart } from './template-engine.js';
@@ -25,21 +24,18 @@ export class TemplateRenderError extends Error {
 
 const renderers = new RenderWorkerPool(TEMPLATE_RENDER_LIMITS.workers);
 
-/** The most characters each rendered part may have: a part is capped like the same field sent. */
-const MAX_CHARS: Record<TemplatePart, number> = {
-  subject: EMAIL_LIMITS.subjectChars,
-  html: EMAIL_LIMITS.bodyChars,
-  text: EMAIL_LIMITS.bodyChars,
-};
+/** The most characters each rendered part may have (the sender caps a part like the field). */
+export type RenderCaps = Readonly<Record<TemplatePart, number>>;
 
 /**
  * Renders a stored template's subject, html and text with template_data, at send time, in a
  * worker thread: all three parts within TEMPLATE_RENDER_LIMITS.deadlineMs, each within its
- * MAX_CHARS. Throws TemplateRenderError when a part fails, overruns or grows too large.
+ * cap. Throws TemplateRenderError when a part fails, overruns or grows too large.
  */
 export function renderEmailTemplate(
   template: TemplateRow,
   data: Record<string, unknown>,
+  caps: RenderCaps,
 ): Promise<RenderedTemplate> {
   // The cache key changes with every update of the template.
   const cacheKey = `${template.id}@${template.updated_at.getTime()}`;
@@ -47,7 +43,7 @@ export function renderEmailTemplate(
     const deadline = performance.now() + TEMPLATE_RENDER_LIMITS.deadlineMs;
     const render = async (part: TemplatePart, source: string | null): Promise<string | null> => {
       if (source === null) return null;
-      const maxChars = MAX_CHARS[part];
+      const maxChars = caps[part];
       const job = { cacheKey, part, source, data, maxChars };
       const outcome = await worker.render(job, deadline - performance.now());
       if (outcome.ok) return outcome.output;
