@@ -7,6 +7,7 @@ import { AppContainer } from './constructs/docker/app-container.js';
 import { AppImage } from './constructs/docker/app-image.js';
 import { MailDelivery } from './constructs/docker/mail-delivery.js';
 import { MigrationJob } from './constructs/docker/migration-job.js';
+import { PostgresBackup } from './constructs/docker/postgres-backup.js';
 import { PostgresContainer } from './constructs/docker/postgres-container.js';
 import { PrivateNetwork } from './constructs/docker/private-network.js';
 import { addLocalOutputs } from './constructs/docker/stack-outputs.js';
@@ -26,8 +27,9 @@ export interface LocalStackProps {
 
 /**
  * selfmx-local: SelfMX on one Docker host. A private network; PostgreSQL 15 with a named volume
- * and the seed's healthcheck; the image built from this repository; a migration job that must
- * succeed before the app container of the release starts; Mailpit when no SMTP relay is given.
+ * and the seed's healthcheck; scheduled pg_dump backups; the image built from this repository; a
+ * migration job that must succeed before the app container of the release starts; Mailpit when no
+ * SMTP relay is given.
  */
 export class LocalStack extends TerraformStack {
   readonly config: LocalConfig;
@@ -50,6 +52,7 @@ export class LocalStack extends TerraformStack {
             publish: { port: config.postgres.publishPort, address: config.postgres.publishAddress },
           }),
     });
+    new PostgresBackup(this, 'backup', { env, network, postgres, ...config.backup });
     const apiKey = new SecretInput(this, 'api-key', {
       source: config.apiKey,
       variableName: 'api_key',

@@ -31,7 +31,17 @@ export interface LocalConfig extends DeploymentConfig {
     /** SELFMX_MAILPIT_PORT: the host port of the web UI (always bound to 127.0.0.1). */
     readonly uiPort: number;
   };
+  readonly backup: {
+    /** SELFMX_BACKUP_SCHEDULE, in seconds: the interval between two backups. */
+    readonly intervalSeconds: number;
+    /** SELFMX_BACKUP_KEEP: how many backups are kept. */
+    readonly keep: number;
+    /** SELFMX_BACKUP_DIR: a host directory; undefined writes to the `<env>-selfmx-backups` volume. */
+    readonly hostDirectory: string | undefined;
+  };
 }
+
+const INTERVAL_UNIT_SECONDS: Readonly<Record<string, number>> = { m: 60, h: 3600, d: 86_400 };
 
 type Reader = EnvReader<DeploymentVariable>;
 
@@ -61,7 +71,18 @@ export function loadLocalConfig(env: Env): LocalConfig {
       image: readPinnedImage(read, 'SELFMX_MAILPIT_IMAGE'),
       uiPort: read.value('SELFMX_MAILPIT_PORT'),
     }),
+    backup: Object.freeze({
+      intervalSeconds: intervalSeconds(read.value('SELFMX_BACKUP_SCHEDULE')),
+      keep: read.value('SELFMX_BACKUP_KEEP'),
+      hostDirectory: read.value('SELFMX_BACKUP_DIR'),
+    }),
   });
+}
+
+/** `30m`, `6h`, `24h`, `7d` (the declaration's pattern has already checked the form). */
+function intervalSeconds(schedule: string): number {
+  const unit = INTERVAL_UNIT_SECONDS[schedule.slice(-1)] ?? 0;
+  return Number.parseInt(schedule.slice(0, -1), 10) * unit;
 }
 
 function readAddress(

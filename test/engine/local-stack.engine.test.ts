@@ -6,10 +6,12 @@
  * postgres, Mailpit and node images.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { loadLocalConfig } from '../../stacks/config/local-config.js';
 import { ensureReleaseArtifacts } from '../../stacks/constructs/release-artifacts.js';
 import { REPOSITORY_ROOT } from '../../stacks/constructs/release-hash.js';
@@ -17,12 +19,14 @@ import { LocalStack } from '../../stacks/local-stack.js';
 import { freePort } from '../support/postgres.js';
 import { synthesizeToDirectory, type TerraformJson } from '../support/synth.js';
 import { ensureBaseImages } from './base-images.js';
-import { docker, dockerOk, inspect } from './docker-cli.js';
+import { DOCKER, docker, dockerOk, inspect } from './docker-cli.js';
 import { engineUnavailableReason } from './engine.js';
 import { TerraformDockerApply } from './terraform-docker-apply.js';
 
 const ENV = 'enginetest';
 const DOCKERFILE = join(REPOSITORY_ROOT, 'app/Dockerfile');
+const RESTORE_SCRIPT = join(REPOSITORY_ROOT, 'stacks/scripts/restore-local.sh');
+const execFileAsync = promisify(execFile);
 
 async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
   const deadline = Date.now() + 60_000;
@@ -38,7 +42,7 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string): Prom
 async function removeLeftovers(): Promise<void> {
   const ids = await dockerOk(['ps', '-aq', '--filter', `label=selfmx.env=${ENV}`]);
   if (ids) await docker(['rm', '-f', ...ids.split('\n')]);
-  await docker(['volume', 'rm', `${ENV}-selfmx-postgres-data`]);
+  await docker(['volume', 'rm', `${ENV}-selfmx-postgres-data`, `${ENV}-selfmx-backups`]);
   await docker(['network', 'rm', `${ENV}-selfmx-network`]);
 }
 
@@ -49,11 +53,14 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
   const engine = new TerraformDockerApply(join(REPOSITORY_ROOT, 'cdktf.out/stacks/selfmx-local'));
   const work = mkdtempSync(join(tmpdir(), 'selfmx-engine-'));
 
-  const synth = (releaseHash?: string): TerraformJson => {
+  const backups = join(work, 'backups');
+  const synth = (releaseHash?: string, extra: Record<string, string> = {}): TerraformJson => {
     const config = loadLocalConfig({
       SELFMX_ENV: ENV,
       SELFMX_HTTP_PORT: String(httpPort),
       SELFMX_MAILPIT_PORT: String(mailpitPort),
+      SELFMX_BACKUP_DIR: backups,
+      ...extra,
     });
     const synthesized = synthesizeToDirectory('selfmx-local', (app) => {
       new LocalStack(app, 'selfmx-local', {
@@ -67,7 +74,18 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
   const apiKey = () => engine.attribute('random_password.api_key', 'result');
   const health = async (name: string) =>
     (await inspect('container', name))?.State?.Health?.Status as string | undefined;
-  const sendEmail = async (subject: string) => {
+  const api = async (path: string, key: string, body?: unknown) => {
+    const response = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, string> };
+  };
+  const sendEmail = async (subject: string): Promise<string> => {
     const response = await fetch(`http://127.0.0.1:${httpPort}/v1/emails`, {
       method: 'POST',
       headers: { authorization: `Bearer ${apiKey()}`, 'content-type': 'application/json' },
@@ -78,7 +96,9 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
         text: 'through the published port',
       }),
     });
-    assert.equal(response.status, 200, await response.text());
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    return (JSON.parse(text) as { id: string }).id;
   };
   const caughtSubjects = async (): Promise<string[]> => {
     const response = await fetch(`http://127.0.0.1:${mailpitPort}/api/v1/messages`);
@@ -147,6 +167,16 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
     assert.equal(app.HostConfig.RestartPolicy.Name, 'unless-stopped');
     assert.equal(app.Config.Labels['selfmx.role'], 'app');
     assert.equal(app.Config.User, 'node');
+    assert.equal(app.HostConfig.ReadonlyRootfs, true);
+    assert.equal(
+      (await inspect('container', `${ENV}-selfmx-migrate`)).HostConfig.ReadonlyRootfs,
+      true,
+    );
+    // The backup container takes one backup when it starts.
+    await until(
+      async () => (readdirSync(backups).some((f) => f.endsWith('.dump')) ? true : undefined),
+      'the first scheduled backup',
+    );
     await sendEmail('engine: first release');
     await until(
       async () => ((await caughtSubjects()).includes('engine: first release') ? true : undefined),
@@ -189,14 +219,48 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
     assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
   });
 
-  it('destroy removes the containers, the network and the data volume; the stack recreates', async () => {
-    const json = synth('b'.repeat(64));
-    await engine.destroy(json);
+  it('restore drill: backup, destroy (containers, network, data volume), recreate, restore; every email and key is back', async () => {
+    const key = await api('/v1/api-keys', apiKey(), { name: 'restore drill' });
+    assert.equal(key.status, 201, JSON.stringify(key.body));
+    const ids = [await sendEmail('drill: one'), await sendEmail('drill: two')];
+    const taken = await dockerOk(['exec', `${ENV}-selfmx-backup`, 'run-backup']);
+    const file = /ok (\S+\.dump)/.exec(taken)?.[1];
+    assert.ok(file, taken);
+    const hostFile = join(backups, file.slice(file.lastIndexOf('/') + 1));
+
+    const withData = synth('b'.repeat(64));
+    await engine.destroy(withData);
     assert.equal(await dockerOk(['ps', '-aq', '--filter', `label=selfmx.env=${ENV}`]), '');
     assert.equal(await inspect('network', `${ENV}-selfmx-network`), undefined);
     assert.equal(await inspect('volume', `${ENV}-selfmx-postgres-data`), undefined);
-    await engine.apply(json);
+    assert.ok(readdirSync(backups).includes(hostFile.slice(backups.length + 1)), 'backups stay');
+    await engine.apply(withData);
     assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
-    await engine.destroy(json);
+    assert.notEqual((await api(`/v1/emails/${ids[0]}`, key.body.token ?? '')).status, 200);
+
+    const restore = await execFileAsync('bash', [RESTORE_SCRIPT, ENV, hostFile], {
+      env: { ...process.env, DOCKER },
+    });
+    assert.match(restore.stdout, /done/);
+    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
+    for (const id of ids) {
+      const email = await api(`/v1/emails/${id}`, key.body.token ?? '');
+      assert.equal(email.status, 200, JSON.stringify(email.body));
+    }
+    const migrate = await inspect('container', `${ENV}-selfmx-migrate`);
+    const status = await docker([
+      'run',
+      '--rm',
+      '--read-only',
+      '--network',
+      `${ENV}-selfmx-network`,
+      ...migrate.Config.Env.flatMap((entry: string) => ['-e', entry]),
+      migrate.Image,
+      'migrate',
+      'status',
+    ]);
+    assert.equal(status.code, 0, status.stdout + status.stderr);
+    assert.match(status.stdout, / 0 pending/);
+    await engine.destroy(withData);
   });
 });

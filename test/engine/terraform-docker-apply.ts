@@ -1,6 +1,8 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: Terraform JSON and Engine API answers are untyped
 import { randomBytes } from 'node:crypto';
-import { resolve as resolvePath } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import {
   dependenciesOf,
   resolveInterpolations,
@@ -15,7 +17,8 @@ import { engineApi } from './engine-api.js';
  * Applies a synthesized selfmx-local (cdk.tf.json) to the Docker engine the way `terraform
  * apply` with the docker provider would, for the attributes the stack uses: network, volume,
  * images (pulled ones must exist: no registry here; built ones with `docker build`), containers
- * with env, networks, ports, volumes, restart policy, labels, read_only, healthcheck + `wait`,
+ * with env, networks, ports, volumes, tmpfs, upload, restart policy, labels, read_only,
+ * healthcheck + `wait`, `removed` blocks,
  * `attach` + `logs` + `must_run = false`, and the `self.exit_code == 0` postcondition.
  * Terraform's own order for a replacement is kept: containers to replace are destroyed first
  * (dependents before what they depend on), then everything is created in dependency order.
@@ -38,6 +41,11 @@ export class TerraformDockerApply {
   }
 
   async apply(json: TerraformJson): Promise<void> {
+    // `removed { lifecycle { destroy = false } }`: Terraform forgets the object, leaving it be.
+    for (const removed of json.removed ?? []) {
+      if (removed.lifecycle?.destroy !== false) throw new Error(`cannot apply removed ${removed}`);
+      this.state.delete(removed.from);
+    }
     const order = dependencyOrder(json);
     const replaced = new Set<string>();
     for (const address of order.filter((a) => !a.startsWith('docker_container.'))) {
@@ -201,11 +209,12 @@ export class TerraformDockerApply {
             [{ HostIp: p.ip, HostPort: String(p.external) }],
           ]),
         ),
-        Mounts: (spec.volumes ?? []).map((v: any) => ({
-          Type: 'volume',
-          Source: v.volume_name,
-          Target: v.container_path,
-        })),
+        // The provider passes `volumes` as binds: Docker creates a missing named volume or host
+        // directory on first use.
+        Binds: (spec.volumes ?? []).map(
+          (v: any) => `${v.volume_name ?? v.host_path}:${v.container_path}`,
+        ),
+        Tmpfs: spec.tmpfs,
         RestartPolicy: { Name: spec.restart ?? 'no' },
         ReadonlyRootfs: spec.read_only ?? false,
       },
@@ -215,6 +224,7 @@ export class TerraformDockerApply {
       `/containers/create?name=${encodeURIComponent(spec.name)}`,
       body,
     );
+    for (const upload of spec.upload ?? []) await this.upload(created.Id, upload);
     await engineApi('POST', `/containers/${created.Id}/start`);
     const attributes: Record<string, string> = { id: created.Id, name: spec.name };
     if (spec.attach) {
@@ -231,6 +241,21 @@ export class TerraformDockerApply {
       await this.waitHealthy(address, created.Id, (spec.wait_timeout ?? 60) * 1000);
     }
     return attributes;
+  }
+
+  /** `upload`: the provider copies the file into the created container before starting it. */
+  private async upload(
+    id: string,
+    upload: { file: string; content: string; executable?: boolean },
+  ): Promise<void> {
+    const work = mkdtempSync(join(tmpdir(), 'selfmx-upload-'));
+    try {
+      const local = join(work, basename(upload.file));
+      writeFileSync(local, upload.content, { mode: upload.executable ? 0o755 : 0o644 });
+      await dockerOk(['cp', local, `${id}:${upload.file}`]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   }
 
   private async waitHealthy(address: string, id: string, timeoutMs: number): Promise<void> {

@@ -254,6 +254,55 @@ describe('selfmx-local stack', () => {
     assert.equal(postgres.restart, 'unless-stopped');
   });
 
+  it('backs up with pg_dump -Fc on the schedule, keeping SELFMX_BACKUP_KEEP, visibly failing', () => {
+    const backup = container(json, 'backup');
+    assert.equal(backup.name, 'dev-selfmx-backup');
+    assert.equal(backup.image, '${docker_image.postgres.image_id}');
+    const env = envMap(backup.env);
+    assert.equal(env.BACKUP_INTERVAL_SECONDS, '86400');
+    assert.equal(env.BACKUP_KEEP, '7');
+    assert.equal(env.PGHOST, '${docker_container.postgres.name}');
+    assert.equal(backup.upload[0].file, '/usr/local/bin/run-backup');
+    assert.match(backup.upload[0].content, /pg_dump --format=custom/);
+    assert.match(backup.upload[0].content, /LAST_BACKUP_FAILED/);
+    assert.doesNotMatch(backup.upload[0].content, /\$\{/, 'no Terraform interpolation');
+    assert.deepEqual(backup.healthcheck.test, [
+      'CMD-SHELL',
+      'test ! -e /backups/LAST_BACKUP_FAILED',
+    ]);
+    assert.deepEqual(backup.volumes, [
+      { volume_name: 'dev-selfmx-backups', container_path: '/backups' },
+    ]);
+    const custom = synthLocal({
+      SELFMX_BACKUP_SCHEDULE: '6h',
+      SELFMX_BACKUP_KEEP: '30',
+      SELFMX_BACKUP_DIR: '/srv/selfmx-backups',
+    });
+    const customBackup = container(custom, 'backup');
+    assert.equal(envMap(customBackup.env).BACKUP_INTERVAL_SECONDS, '21600');
+    assert.equal(envMap(customBackup.env).BACKUP_KEEP, '30');
+    assert.deepEqual(customBackup.volumes, [
+      { host_path: '/srv/selfmx-backups', container_path: '/backups' },
+    ]);
+    assert.equal(loadLocalConfig({ SELFMX_BACKUP_SCHEDULE: '30m' }).backup.intervalSeconds, 1800);
+    assert.equal(loadLocalConfig({ SELFMX_BACKUP_SCHEDULE: '7d' }).backup.intervalSeconds, 604_800);
+    for (const schedule of ['daily', '0 3 * * *', '24', '0h', '1.5h']) {
+      assert.match(
+        refusal({ SELFMX_BACKUP_SCHEDULE: schedule }).message,
+        /SELFMX_BACKUP_SCHEDULE.*e\.g\. 30m, 6h, 24h or 7d/,
+      );
+    }
+    assert.match(refusal({ SELFMX_BACKUP_DIR: 'backups' }).message, /SELFMX_BACKUP_DIR/);
+    assert.match(refusal({ SELFMX_BACKUP_KEEP: '0' }).message, /SELFMX_BACKUP_KEEP/);
+  });
+
+  it('runs the app and the migration job on a read-only root filesystem with a /tmp tmpfs', () => {
+    for (const name of ['app', 'migrate']) {
+      assert.equal(container(json, name).read_only, true, name);
+      assert.match(container(json, name).tmpfs['/tmp'], /size=/, name);
+    }
+  });
+
   it("uses the seed's healthcheck and waits for it", () => {
     assert.deepEqual(postgres.healthcheck, {
       test: ['CMD-SHELL', 'pg_isready -U selfmx'],
@@ -434,7 +483,7 @@ describe('selfmx-local stack', () => {
         .concat(resource(stack, 'docker_image', 'app_image').name);
     const dev = names(json);
     const pr = names(synthLocal({ SELFMX_ENV: 'pr-42' }));
-    assert.equal(dev.length, 7);
+    assert.equal(dev.length, 8);
     assert.ok(
       dev.every((name) => name.startsWith('dev-selfmx-')),
       dev.join(),
@@ -467,7 +516,8 @@ describe('selfmx-local synthesized output', () => {
       for (const path of [
         root,
         outdir,
-        tmpdir(),
+        // With its slash: the containers' /tmp tmpfs is not a path of this machine.
+        `${tmpdir()}/`,
         homedir(),
         process.cwd(),
         '/tmp/',

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { APP_CONTAINER_PORT, type AppEnvironment, containerEnv } from '../app-environment.js';
 import type { AppImage } from './app-image.js';
 import type { PrivateNetwork } from './private-network.js';
+import { READ_ONLY_ROOT_FILESYSTEM } from './read-only-root.js';
 import { dockerLabels, dockerResourceName, logicalId } from './resource-name.js';
 
 export interface AppContainerProps {
@@ -71,6 +72,7 @@ export class AppContainer extends Construct {
       wait: true,
       waitTimeout: props.waitTimeoutSeconds ?? 120,
       restart: props.restart ?? 'unless-stopped',
+      ...READ_ONLY_ROOT_FILESYSTEM,
       labels: dockerLabels(props.env, 'app'),
       dependsOn: props.dependsOn,
     });

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { type AppEnvironment, containerEnv } from '../app-environment.js';
 import type { AppImage } from './app-image.js';
 import type { PrivateNetwork } from './private-network.js';
+import { READ_ONLY_ROOT_FILESYSTEM } from './read-only-root.js';
 import { dockerLabels, dockerResourceName, logicalId } from './resource-name.js';
 
 export interface MigrationJobProps {
@@ -43,6 +44,7 @@ export class MigrationJob extends Construct {
       attach: true,
       logs: true,
       restart: 'no',
+      ...READ_ONLY_ROOT_FILESYSTEM,
       labels: dockerLabels(props.env, 'migrate'),
       dependsOn: props.dependsOn,
       lifecycle: {

@@ -39,6 +39,8 @@ export class PostgresContainer extends Construct {
   readonly container: Container;
   readonly volume: Volume;
   readonly password: Password;
+  /** A token for the PostgreSQL image's id (the backup container runs the same image). */
+  readonly imageId: string;
   readonly user: string;
   readonly database: string;
   /** A token for the container's name: its host name on the private network. */
@@ -62,6 +64,7 @@ export class PostgresContainer extends Construct {
     // Pulled images are shared by environments: destroying one must not remove another's image.
     const image = new Image(this, 'image', { name: props.image, keepLocally: true });
     image.overrideLogicalId(logicalId(id));
+    this.imageId = image.imageId;
 
     this.container = new Container(this, 'container', {
       name: dockerResourceName(props.env, 'postgres'),
