@@ -53,6 +53,8 @@ export interface SmtpSink {
   failNextMessages(count: number, reply: SinkReply): void;
   /** Every RCPT TO for `address` is answered with `reply` (e.g. 550) from now on. */
   rejectRecipient(address: string, reply: SinkReply): void;
+  /** RCPT TO for `address` is accepted again. */
+  acceptRecipient(address: string): void;
   /** Wait this long before answering each DATA transaction (a slow relay). */
   setReplyDelay(milliseconds: number): void;
   /** Resolves once `count` messages have been accepted; rejects after `timeoutMs`. */
@@ -154,6 +156,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
     rejectRecipient(address, reply) {
       rejectedRecipients.set(address.toLowerCase(), reply);
+    },
+    acceptRecipient(address) {
+      rejectedRecipients.delete(address.toLowerCase());
     },
     setReplyDelay(milliseconds) {
       replyDelay = milliseconds;
