@@ -139,7 +139,7 @@ describe('suppression list', () => {
       ],
     );
     assert.equal(
-      (suppressed[0]?.payload.data.suppressed as { type?: string }).type,
+      (suppressed[0]?.payload.data.suppressed as { type?: string } | undefined)?.type,
       'OnAccountSuppressionList',
     );
   });
