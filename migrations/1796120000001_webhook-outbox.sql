@@ -38,6 +38,10 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_event_idx ON webhook_attempts (webhook_event_id, id);
 
+-- The recipients an event is about, when it is not about all of the email's recipients (one
+-- attempt can deliver to some, bounce others and defer the rest).
+ALTER TABLE email_events ADD COLUMN recipients text[];
+
 -- Resend's payload for an email event: type, created_at and data (email_id, from, to, subject,
 -- tags as an object, and the bounce or failure details).
 CREATE FUNCTION selfmx_webhook_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -53,7 +57,7 @@ BEGIN
              'message_id', '<' || e.id || '@' || coalesce(
                lower(substring(e.from_address FROM '@([A-Za-z0-9.-]+)>?\s*$')), 'selfmx') || '>',
              'from', e.from_address,
-             'to', to_jsonb(e.to_addresses),
+             'to', to_jsonb(coalesce(ev.recipients, e.to_addresses)),
              'subject', e.subject,
              'tags', (SELECT coalesce(jsonb_object_agg(tag ->> 'name', tag ->> 'value'), '{}')
                         FROM jsonb_array_elements(e.tags) AS tag)
@@ -63,12 +67,16 @@ BEGIN
                'type', 'Permanent', 'subType', 'General'))
              WHEN 'email.failed' THEN jsonb_build_object('failed', jsonb_build_object(
                'reason', coalesce(ev.detail, ev.smtp_response, 'failed')))
+             WHEN 'email.suppressed' THEN jsonb_build_object('suppressed', jsonb_build_object(
+               'message', coalesce(ev.detail, 'the address is on the suppression list'),
+               'type', 'OnAccountSuppressionList'))
              ELSE '{}'::jsonb END
          ),
          ev.created_at
     FROM inserted ev
     JOIN (VALUES ('queued', 'email.sent'), ('delivered', 'email.delivered'),
-                 ('bounced', 'email.bounced'), ('failed', 'email.failed'))
+                 ('bounced', 'email.bounced'), ('failed', 'email.failed'),
+                 ('suppressed', 'email.suppressed'), ('delivery_delayed', 'email.delivery_delayed'))
          AS kind (email_event, event_type) ON kind.email_event = ev.type
     JOIN webhooks w ON w.tenant_id = ev.tenant_id AND w.enabled AND kind.event_type = ANY (w.events)
     JOIN emails e ON e.tenant_id = ev.tenant_id AND e.id = ev.email_id;
@@ -84,5 +92,6 @@ CREATE TRIGGER email_events_webhook_outbox
 
 DROP TRIGGER email_events_webhook_outbox ON email_events;
 DROP FUNCTION selfmx_webhook_outbox();
+ALTER TABLE email_events DROP COLUMN recipients;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_events;

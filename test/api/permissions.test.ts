@@ -91,6 +91,7 @@ describe('permission matrix: every endpoint × every permission', () => {
     { method: 'GET', path: '/v1/audit', permission: 'logs:read', request: () => ({}) },
     { method: 'POST', path: '/v1/test-smtp', permission: 'send', request: () => ({}) },
     ...webhookEndpoints(),
+    ...suppressionEndpoints(),
   ];
 
   test('the matrix covers every operation of /openapi.json, with the permission it documents', async () => {
@@ -240,5 +241,31 @@ function webhookEndpoints(): Endpoint[] {
     event('GET', '', 'webhooks:read'),
     event('GET', '/attempts', 'webhooks:read'),
     event('POST', '/replay', 'webhooks:write'),
+  ];
+}
+
+/** /v1/suppressions: an unknown address answers 404 to a key that may, 403 to one that may not. */
+function suppressionEndpoints(): Endpoint[] {
+  const byAddress = (method: string, permission: string): Endpoint => ({
+    method,
+    path: '/v1/suppressions/{id}',
+    permission,
+    request: () => ({ path: `/v1/suppressions/${randomUUID()}@example.net` }),
+  });
+  return [
+    {
+      method: 'POST',
+      path: '/v1/suppressions',
+      permission: 'suppressions:write',
+      request: () => ({ body: { email: `${randomUUID()}@example.net` } }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/suppressions',
+      permission: 'suppressions:read',
+      request: () => ({}),
+    },
+    byAddress('GET', 'suppressions:read'),
+    byAddress('DELETE', 'suppressions:write'),
   ];
 }

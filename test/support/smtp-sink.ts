@@ -47,12 +47,16 @@ export interface SmtpSink {
   readonly messages: ReceivedMessage[];
   /** Every complete DATA transaction, accepted or refused, in arrival order. */
   readonly attempts: ReceivedMessage[];
+  /** Every RCPT TO address the sink was asked for, accepted or refused, in arrival order. */
+  readonly recipientsTried: string[];
   /** Connections opened so far, and the most that were open at once. */
   readonly stats: { connections: number; open: number; maxOpen: number };
   /** The next `count` DATA transactions are answered with `reply` (e.g. 421) instead of 250. */
   failNextMessages(count: number, reply: SinkReply): void;
   /** Every RCPT TO for `address` is answered with `reply` (e.g. 550) from now on. */
   rejectRecipient(address: string, reply: SinkReply): void;
+  /** RCPT TO for `address` is accepted again. */
+  acceptRecipient(address: string): void;
   /** Wait this long before answering each DATA transaction (a slow relay). */
   setReplyDelay(milliseconds: number): void;
   /** Resolves once `count` messages have been accepted; rejects after `timeoutMs`. */
@@ -69,6 +73,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const stats = { connections: 0, open: 0, maxOpen: 0 };
   const pendingFailures: SinkReply[] = [];
   const rejectedRecipients = new Map<string, SinkReply>();
+  const recipientsTried: string[] = [];
   const waiters = new Set<() => void>();
   let replyDelay = 0;
 
@@ -108,6 +113,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       }
     },
     onRcptTo(address, _session, callback) {
+      recipientsTried.push(address.address);
       const reply = rejectedRecipients.get(address.address.toLowerCase());
       callback(reply ? smtpError(reply) : undefined);
     },
@@ -148,12 +154,16 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     port,
     messages,
     attempts,
+    recipientsTried,
     stats,
     failNextMessages(count, reply) {
       for (let i = 0; i < count; i++) pendingFailures.push(reply);
     },
     rejectRecipient(address, reply) {
       rejectedRecipients.set(address.toLowerCase(), reply);
+    },
+    acceptRecipient(address) {
+      rejectedRecipients.delete(address.toLowerCase());
     },
     setReplyDelay(milliseconds) {
       replyDelay = milliseconds;
@@ -182,6 +192,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     reset() {
       messages.length = 0;
       attempts.length = 0;
+      recipientsTried.length = 0;
       pendingFailures.length = 0;
       rejectedRecipients.clear();
       replyDelay = 0;

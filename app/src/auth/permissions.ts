@@ -9,6 +9,8 @@ export const PERMISSIONS = [
   'metrics:read',
   'webhooks:read',
   'webhooks:write',
+  'suppressions:read',
+  'suppressions:write',
   '*',
 ] as const;
 

@@ -1,3 +1,5 @@
+import { bareAddress } from '../smtp/envelope.js';
+
 /**
  * Mailbox parsing for the sending API: `a@example.com`, `Name <a@example.com>` or
  * `"Name, Inc." <a@example.com>`. Anything that could smuggle a header or a recipient (CR, LF,
@@ -48,7 +50,7 @@ export function formatMailbox(mailbox: Mailbox): string {
 
 /** The bare address of a stored mailbox text (`"Name" <a@b>` -> `a@b`). */
 export function addressOf(mailbox: string): string {
-  return NAME_AND_ADDRESS.exec(mailbox)?.[2] ?? mailbox;
+  return bareAddress(mailbox);
 }
 
 function checkAddress(address: string): string | undefined {

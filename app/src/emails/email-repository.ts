@@ -261,9 +261,31 @@ export async function listEmails(
 const BARE_ADDRESS = (column: string) =>
   `coalesce(substring(${column} from '<([^<>]*)>$'), ${column})`;
 
+export interface RecipientOutcomeRow {
+  address: string;
+  status: string;
+  smtp_response: string | null;
+  updated_at: Date;
+}
+
+/** The recorded per-recipient outcomes of an email (none while its recipients fare alike). */
+export async function listRecipientOutcomes(
+  db: Queryable,
+  tenantId: string,
+  emailId: string,
+): Promise<RecipientOutcomeRow[]> {
+  const { rows } = await db.query<RecipientOutcomeRow>(
+    `SELECT address, status, smtp_response, updated_at FROM email_recipients
+      WHERE tenant_id = $1 AND email_id = $2`,
+    [tenantId, emailId],
+  );
+  return rows;
+}
+
 export interface EmailEventRow {
   id: string;
   type: string;
+  recipients: string[] | null;
   attempt: number;
   smtp_response: string | null;
   detail: string | null;
@@ -276,7 +298,7 @@ export async function listEmailEvents(
   emailId: string,
 ): Promise<EmailEventRow[]> {
   const { rows } = await db.query<EmailEventRow>(
-    `SELECT id::text, type, attempt, smtp_response, detail, created_at FROM email_events
+    `SELECT id::text, type, recipients, attempt, smtp_response, detail, created_at FROM email_events
      WHERE tenant_id = $1 AND email_id = $2 ORDER BY email_events.id LIMIT 1000`,
     [tenantId, emailId],
   );

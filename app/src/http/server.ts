@@ -19,6 +19,7 @@ import { healthRoute } from './routes/health.js';
 import { logRoutes } from './routes/logs.js';
 import { metricsRoute } from './routes/metrics.js';
 import { openApiRoute } from './routes/openapi.js';
+import { suppressionRoutes } from './routes/suppressions.js';
 import { templateRoutes } from './routes/templates.js';
 import { testSmtpRoute } from './routes/test-smtp.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -74,6 +75,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...auditRoutes(deps),
     testSmtpRoute(deps),
     ...webhookRoutes(deps),
+    ...suppressionRoutes(deps),
   ] as RouteSpec[];
   const openApi = buildOpenApiDocument(specs, API_VERSION);
   registerRoutes(app, specs);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from '../logger.js';
 import { buildMessage, InvalidMessageError } from '../smtp/build-message.js';
+import { bareAddress } from '../smtp/envelope.js';
 import {
   asSmtpFailure,
   classifySmtpFailure,
@@ -10,9 +11,21 @@ import {
 import { recordSmtpOk, recordSmtpUnreachable } from '../smtp/smtp-health.js';
 import { smtpErrors, smtpSendDuration } from '../smtp/smtp-metrics.js';
 import type { SmtpTransport } from '../smtp/transport.js';
-import { emailsBounced, emailsDelivered, emailsFailed } from './email-metrics.js';
+import {
+  emailsBounced,
+  emailsDelivered,
+  emailsFailed,
+  recipientsSuppressed,
+} from './email-metrics.js';
 import type { Outcome, OutcomeReport } from './queue-store.js';
 import type { QueuedEmail } from './queued-email.js';
+import {
+  planRecipients,
+  type RecipientOutcome,
+  type RecipientPlan,
+  SUPPRESSED_DETAIL,
+  summariseRecipients,
+} from './recipient-outcomes.js';
 import { backoffSeconds, maxAttempts } from './retry-policy.js';
 
 export interface DeliveryContext {
@@ -100,17 +113,33 @@ export async function sendClaimedEmail(
     return { type: 'failed', smtpResponse: null, detail: `invalid message: ${reason}` };
   }
 
+  const plan = planRecipients(email);
+  if (plan.toSend.length === 0) return summarised(context, email, plan, []);
+  // Recipients settled by an earlier attempt or suppressed stay in the headers, not the envelope.
+  if (plan.partial) {
+    message.envelope = { from: bareAddress(email.fromAddress), to: [...plan.toSend] };
+  }
+
   const stopTimer = smtpSendDuration.startTimer();
   try {
     const info = await context.transport.sendMail(message);
     stopTimer({ outcome: 'delivered' });
     recordSmtpOk();
-    const refused = (info.rejected ?? []).map(String);
-    return {
-      type: 'delivered',
-      smtpResponse: String(info.response ?? ''),
-      ...(refused.length > 0 ? { detail: `refused recipients: ${refused.join(', ')}` } : {}),
-    };
+    const response = String(info.response ?? '');
+    const refused = refusalsOf(info);
+    return summarised(
+      context,
+      email,
+      plan,
+      plan.toSend.map(
+        (address) =>
+          refused.get(address.toLowerCase()) ?? {
+            address,
+            status: 'delivered',
+            smtpResponse: response,
+          },
+      ),
+    );
   } catch (error) {
     const failure = asSmtpFailure(error);
     const kind = classifySmtpFailure(failure);
@@ -120,21 +149,72 @@ export async function sendClaimedEmail(
     if (isConnectionFailure(failure)) recordSmtpUnreachable(reply);
     else recordSmtpOk();
 
-    if (kind === 'permanent') return { type: 'bounced', smtpResponse: reply };
     if (kind === 'invalid')
       return { type: 'failed', smtpResponse: reply, detail: 'invalid message' };
-    if (email.attempts >= maxAttempts(context.retryAttempts)) {
+    // Every recipient refused at RCPT: each by its own reply. Otherwise one answer for all.
+    const refused = refusalsOf(error);
+    const status = kind === 'permanent' ? 'bounced' : 'deferred';
+    return summarised(
+      context,
+      email,
+      plan,
+      plan.toSend.map(
+        (address) => refused.get(address.toLowerCase()) ?? { address, status, smtpResponse: reply },
+      ),
+    );
+  }
+}
+
+/** nodemailer's refused recipients (RCPT replies), each as bounced (5xx) or deferred. */
+function refusalsOf(result: unknown): Map<string, RecipientOutcome> {
+  const errors = (result as { rejectedErrors?: unknown } | null)?.rejectedErrors;
+  const refused = new Map<string, RecipientOutcome>();
+  if (!Array.isArray(errors)) return refused;
+  for (const error of errors) {
+    const recipient = (error as { recipient?: unknown }).recipient;
+    if (typeof recipient !== 'string') continue;
+    const failure = asSmtpFailure(error);
+    refused.set(recipient.toLowerCase(), {
+      address: recipient,
+      status: classifySmtpFailure(failure) === 'permanent' ? 'bounced' : 'deferred',
+      smtpResponse: describeSmtpFailure(failure),
+    });
+  }
+  return refused;
+}
+
+/** The email's outcome from its recipients'; deferred ones fail once the attempts are used up. */
+function summarised(
+  context: DeliveryContext,
+  email: QueuedEmail,
+  plan: RecipientPlan,
+  attempt: readonly RecipientOutcome[],
+): Outcome {
+  const givingUp = email.attempts >= maxAttempts(context.retryAttempts);
+  const gaveUp = `gave up after ${email.attempts} attempts (QUEUE_RETRY_ATTEMPTS=${context.retryAttempts})`;
+  const outcomes = givingUp
+    ? attempt.map((o) => (o.status === 'deferred' ? { ...o, status: 'failed' as const } : o))
+    : attempt;
+  const summary = summariseRecipients(plan, outcomes, { failed: gaveUp });
+  if (plan.suppressed.length > 0) recipientsSuppressed.inc(plan.suppressed.length);
+  const perRecipient = { events: summary.events, recipients: summary.recipients };
+  const smtpResponse = summary.smtpResponse ?? '';
+  switch (summary.status) {
+    case 'deferred':
       return {
-        type: 'failed',
-        smtpResponse: reply,
-        detail: `gave up after ${email.attempts} attempts (QUEUE_RETRY_ATTEMPTS=${context.retryAttempts})`,
+        type: 'deferred',
+        smtpResponse,
+        retryInSeconds: backoffSeconds(email.attempts, context.retryDelaySeconds),
+        perRecipient,
       };
-    }
-    return {
-      type: 'deferred',
-      smtpResponse: reply,
-      retryInSeconds: backoffSeconds(email.attempts, context.retryDelaySeconds),
-    };
+    case 'delivered':
+      return { type: 'delivered', smtpResponse, perRecipient };
+    case 'bounced':
+      return { type: 'bounced', smtpResponse, perRecipient };
+    case 'failed':
+      return { type: 'failed', smtpResponse: summary.smtpResponse, detail: gaveUp, perRecipient };
+    case 'suppressed':
+      return { type: 'suppressed', smtpResponse: null, detail: SUPPRESSED_DETAIL, perRecipient };
   }
 }
 

@@ -29,6 +29,12 @@ export const emailsFailed = new Counter({
   registers: [register],
 });
 
+export const recipientsSuppressed = new Counter({
+  name: 'selfmx_recipients_suppressed_total',
+  help: 'Recipients skipped because they are on their tenant suppression list (relay not contacted)',
+  registers: [register],
+});
+
 /** Scrapes must stay fast even when the database is slow: keep the last value past this. */
 const QUEUE_DEPTH_TIMEOUT_MS = 2000;
 let queueDepthSource: Pick<pg.Pool, 'query'> | undefined;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { QUEUED_EMAIL_COLUMNS, type QueuedEmail } from './queued-email.js';
+import type { OutcomeEvent, RecipientOutcome } from './recipient-outcomes.js';
 
 /**
  * The SQL of the queue. The emails table is the queue: a worker claims due rows with
@@ -57,11 +58,22 @@ export async function renewLeases(
   return result.rowCount ?? 0;
 }
 
-export type Outcome =
+export type Outcome = (
   | { type: 'delivered'; smtpResponse: string; detail?: string }
   | { type: 'bounced'; smtpResponse: string }
   | { type: 'failed'; smtpResponse: string | null; detail: string }
-  | { type: 'deferred'; smtpResponse: string; retryInSeconds: number };
+  | { type: 'deferred'; smtpResponse: string; retryInSeconds: number }
+  | { type: 'suppressed'; smtpResponse: null; detail: string }
+) & {
+  /**
+   * The attempt per recipient, when its recipients fared differently: its events and each
+   * recipient's outcome. Without it, one event of the outcome's type is about every recipient.
+   */
+  perRecipient?: {
+    events: readonly OutcomeEvent[];
+    recipients: readonly RecipientOutcome[] | null;
+  };
+};
 
 /** What a worker reports for one email it holds. */
 export interface OutcomeReport {
@@ -81,6 +93,9 @@ export async function recordOutcomes(
 ): Promise<boolean[]> {
   const rows = reports.map(({ workerId, emailId, outcome }) => {
     const detail = 'detail' in outcome ? (outcome.detail ?? null) : null;
+    const events = outcome.perRecipient?.events ?? [
+      { type: outcome.type, recipients: null, smtpResponse: outcome.smtpResponse, detail },
+    ];
     return {
       email_id: emailId,
       worker_id: workerId,
@@ -90,6 +105,18 @@ export async function recordOutcomes(
       retry_in: outcome.type === 'deferred' ? outcome.retryInSeconds : 0,
       last_error: outcome.type === 'delivered' ? null : (outcome.smtpResponse ?? detail),
       detail,
+      events: events.map((event) => ({
+        type: event.type,
+        recipients: event.recipients,
+        smtp_response: event.smtpResponse,
+        detail: event.detail,
+      })),
+      recipients:
+        outcome.perRecipient?.recipients?.map((recipient) => ({
+          address: recipient.address,
+          status: recipient.status,
+          smtp_response: recipient.smtpResponse,
+        })) ?? null,
     };
   });
   const { rows: moved } = await db.query<{ id: string }>({
@@ -98,7 +125,7 @@ export async function recordOutcomes(
     text: `WITH outcome AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(email_id uuid, worker_id text,
          status text, type text, smtp_response text, retry_in double precision, last_error text,
-         detail text)
+         detail text, events jsonb, recipients jsonb)
      ), moved AS (
        UPDATE emails e
           SET status = o.status,
@@ -110,10 +137,33 @@ export async function recordOutcomes(
               lease_expires_at = NULL, leased_by = NULL, updated_at = now()
          FROM outcome o
         WHERE e.id = o.email_id AND e.status = 'sending' AND e.leased_by = o.worker_id
-       RETURNING e.id, e.tenant_id, e.attempts, o.type, o.smtp_response, o.detail
+       RETURNING e.id, e.tenant_id, e.attempts, e.to_addresses || e.cc_addresses
+                 || e.bcc_addresses AS everyone, o.events, o.recipients
+     ), event AS (
+       SELECT m.id, m.tenant_id, m.attempts, m.everyone, ev.*
+         FROM moved m CROSS JOIN LATERAL jsonb_to_recordset(m.events)
+              AS ev(type text, recipients text[], smtp_response text, detail text)
      ), logged AS (
-       INSERT INTO email_events (tenant_id, email_id, type, attempt, smtp_response, detail)
-       SELECT tenant_id, id, type, attempts, smtp_response, detail FROM moved
+       INSERT INTO email_events (tenant_id, email_id, type, attempt, smtp_response, detail,
+                                 recipients)
+       SELECT tenant_id, id, type, attempts, smtp_response, detail, recipients FROM event
+     ), per_recipient AS (
+       INSERT INTO email_recipients (tenant_id, email_id, address, status, smtp_response, attempt)
+       SELECT m.tenant_id, m.id, r.address, r.status, r.smtp_response, m.attempts
+         FROM moved m CROSS JOIN LATERAL jsonb_to_recordset(m.recipients)
+              AS r(address text, status text, smtp_response text)
+       ON CONFLICT (email_id, address) DO UPDATE
+          SET status = excluded.status, smtp_response = excluded.smtp_response,
+              attempt = excluded.attempt, updated_at = now()
+     ), suppressed AS (
+       -- A permanent refusal puts the address on the tenant's suppression list.
+       INSERT INTO suppressions (tenant_id, email, origin, source_id, reason)
+       SELECT DISTINCT ON (tenant_id, selfmx_address_key(address))
+              tenant_id, selfmx_address_key(address), 'bounce', id,
+              left(coalesce(smtp_response, 'bounced'), 1000)
+         FROM event CROSS JOIN LATERAL unnest(coalesce(recipients, everyone)) AS a(address)
+        WHERE type = 'bounced'
+       ON CONFLICT (tenant_id, email) DO NOTHING
      )
      SELECT id FROM moved`,
     values: [JSON.stringify(rows)],

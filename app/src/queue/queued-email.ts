@@ -6,10 +6,22 @@ export interface QueuedEmail extends OutgoingEmail {
   /** Delivery attempts started so far, this one included. */
   readonly attempts: number;
   readonly createdAt: Date;
+  /** Outcomes of earlier attempts per recipient (bare address -> status); empty when uniform. */
+  readonly recipientStatuses: Readonly<Record<string, string>>;
+  /** The recipients (as stored) that are on the tenant's suppression list. */
+  readonly suppressedRecipients: readonly string[];
 }
 
-/** Columns selected for a claim, as `QueuedEmail` fields. */
+/** Columns selected for a claim, as `QueuedEmail` fields, from the claim's `claimed` rows. */
 export const QUEUED_EMAIL_COLUMNS = `
   id, tenant_id AS "tenantId", from_address AS "fromAddress", to_addresses AS "toAddresses",
   cc_addresses AS "ccAddresses", bcc_addresses AS "bccAddresses", reply_to AS "replyTo",
-  subject, html, text, headers, attachments, attempts, created_at AS "createdAt"`;
+  subject, html, text, headers, attachments, attempts, created_at AS "createdAt",
+  (SELECT coalesce(jsonb_object_agg(r.address, r.status), '{}') FROM email_recipients r
+    WHERE r.email_id = claimed.id) AS "recipientStatuses",
+  ARRAY(SELECT mailbox
+          FROM unnest(claimed.to_addresses || claimed.cc_addresses || claimed.bcc_addresses)
+               AS recipient(mailbox)
+         WHERE EXISTS (SELECT 1 FROM suppressions s WHERE s.tenant_id = claimed.tenant_id
+                          AND s.email = selfmx_address_key(recipient.mailbox)))
+    AS "suppressedRecipients"`;

@@ -5,8 +5,12 @@
 export const WEBHOOK_EVENT_TYPES = [
   'email.sent',
   'email.delivered',
+  'email.delivery_delayed',
   'email.bounced',
   'email.failed',
+  'email.suppressed',
+  'suppression.added',
+  'suppression.removed',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

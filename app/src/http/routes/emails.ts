@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { EmailAcceptor } from '../../emails/accept-email.js';
-import { emailExists, findEmail, listEmails } from '../../emails/email-repository.js';
+import {
+  emailExists,
+  findEmail,
+  listEmails,
+  listRecipientOutcomes,
+} from '../../emails/email-repository.js';
 import { ApiError, notFound, validationError } from '../api-error.js';
 import { callerOf } from '../caller.js';
 import { clientAddress } from '../client-address.js';
@@ -98,15 +103,16 @@ export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
     route({
       method: 'GET',
       url: '/v1/emails/:id',
-      summary: 'One email: status (also as last_event), timestamps, last error',
+      summary: "One email: status (also as last_event), each recipient's outcome, last error",
       tag: 'emails',
       permission: 'logs:read',
       params: idParams('email'),
       response: emailSchema,
       handler: async ({ params, request }) => {
-        const email = await findEmail(pool, callerOf(request).tenantId, params.id);
+        const { tenantId } = callerOf(request);
+        const email = await findEmail(pool, tenantId, params.id);
         if (!email) throw notFound(`email ${params.id}`);
-        return emailView(email);
+        return emailView(email, await listRecipientOutcomes(pool, tenantId, params.id));
       },
     }),
   ];

@@ -1,10 +1,27 @@
 import { z } from 'zod';
-import type { EmailRow } from '../../emails/email-repository.js';
+import type { EmailRow, RecipientOutcomeRow } from '../../emails/email-repository.js';
+import { envelopeRecipients } from '../../smtp/envelope.js';
 import { timestamp } from './common.js';
 
 /** How emails and their events are shown: Resend's email object plus SelfMX's queue fields. */
 
-export const EMAIL_STATUSES = ['queued', 'sending', 'delivered', 'bounced', 'failed'] as const;
+export const EMAIL_STATUSES = [
+  'queued',
+  'sending',
+  'delivered',
+  'bounced',
+  'failed',
+  'suppressed',
+] as const;
+
+const RECIPIENT_STATUSES = [
+  'queued',
+  'deferred',
+  'delivered',
+  'bounced',
+  'suppressed',
+  'failed',
+] as const;
 
 export const emailSummarySchema = z.object({
   object: z.literal('email'),
@@ -31,11 +48,34 @@ export const emailSummarySchema = z.object({
 export const emailSchema = emailSummarySchema.extend({
   html: z.string().nullable(),
   text: z.string().nullable(),
+  recipients: z
+    .array(
+      z.object({
+        email: z.string(),
+        status: z.enum(RECIPIENT_STATUSES),
+        smtp_response: z.string().nullable(),
+      }),
+    )
+    .meta({ description: 'each envelope recipient (to, cc, bcc) and its outcome so far' }),
 });
 
 export const emailEventSchema = z.object({
   id: z.string(),
-  type: z.enum(['queued', 'sending', 'delivered', 'deferred', 'bounced', 'failed']),
+  type: z.enum([
+    'queued',
+    'sending',
+    'delivered',
+    'deferred',
+    'bounced',
+    'failed',
+    'suppressed',
+    'delivery_delayed',
+    'requeued',
+  ]),
+  recipients: z
+    .array(z.string())
+    .nullable()
+    .meta({ description: 'the recipients the event is about; null: all of them' }),
   attempt: z.number().int(),
   smtp_response: z.string().nullable(),
   detail: z.string().nullable(),
@@ -66,6 +106,24 @@ export function emailSummaryView(row: Omit<EmailRow, 'html' | 'text'>) {
   };
 }
 
-export function emailView(row: EmailRow) {
-  return { ...emailSummaryView(row), html: row.html, text: row.text };
+/**
+ * An email with each recipient's outcome: its recorded row, or the email's status when the
+ * recipients fared alike (no rows).
+ */
+export function emailView(row: EmailRow, outcomes: readonly RecipientOutcomeRow[]) {
+  const recorded = new Map(outcomes.map((o) => [o.address.toLowerCase(), o]));
+  const alike = row.status === 'sending' ? 'queued' : row.status;
+  const recipients = envelopeRecipients([
+    ...row.to_addresses,
+    ...row.cc_addresses,
+    ...row.bcc_addresses,
+  ]).map((email) => {
+    const outcome = recorded.get(email.toLowerCase());
+    return {
+      email,
+      status: (outcome?.status ?? alike) as (typeof RECIPIENT_STATUSES)[number],
+      smtp_response: outcome?.smtp_response ?? null,
+    };
+  });
+  return { ...emailSummaryView(row), html: row.html, text: row.text, recipients };
 }
