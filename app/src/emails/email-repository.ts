@@ -173,11 +173,13 @@ export interface EmailRow {
   updated_at: Date;
   sent_at: Date | null;
   next_attempt_at: Date;
+  /** When retention emptied the content (html and text are null from then on). */
+  purged_at: Date | null;
 }
 
 const SUMMARY_COLUMNS = `id, status, from_address, to_addresses, cc_addresses, bcc_addresses,
   reply_to, subject, tags, template_id, attempts, last_error, created_at, updated_at, sent_at,
-  next_attempt_at`;
+  next_attempt_at, purged_at`;
 
 export async function findEmail(
   db: Queryable,
