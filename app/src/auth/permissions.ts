@@ -9,8 +9,16 @@ export const PERMISSIONS = [
   'metrics:read',
   'webhooks:read',
   'webhooks:write',
+  'tenants:read',
+  'tenants:write',
   '*',
 ] as const;
+
+/**
+ * Permissions over every tenant: only keys of the operator's tenant (the one API_KEY belongs
+ * to) may hold them or use them, even through `*`.
+ */
+export const OPERATOR_PERMISSIONS: readonly Permission[] = ['tenants:read', 'tenants:write'];
 
 export type Permission = (typeof PERMISSIONS)[number];
 

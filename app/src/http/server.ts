@@ -20,6 +20,7 @@ import { logRoutes } from './routes/logs.js';
 import { metricsRoute } from './routes/metrics.js';
 import { openApiRoute } from './routes/openapi.js';
 import { templateRoutes } from './routes/templates.js';
+import { tenantRoutes, usageRoute } from './routes/tenants.js';
 import { testSmtpRoute } from './routes/test-smtp.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { ServerDeps } from './server-deps.js';
@@ -74,6 +75,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...auditRoutes(deps),
     testSmtpRoute(deps),
     ...webhookRoutes(deps),
+    ...tenantRoutes(deps),
+    usageRoute(deps),
   ] as RouteSpec[];
   const openApi = buildOpenApiDocument(specs, API_VERSION);
   registerRoutes(app, specs);
@@ -135,6 +138,7 @@ function corsOptions(origins: readonly string[]) {
       'ratelimit-limit',
       'ratelimit-remaining',
       'ratelimit-reset',
+      'x-quota-reset',
       'x-request-id',
     ],
     maxAge: 600,
