@@ -22,6 +22,7 @@ const APP_GROUPS: readonly AppVariableGroup[] = [
   'HTTP and API',
   'Logging',
   'Queue',
+  'Retention',
   'SMTP',
   'Webhooks',
 ];

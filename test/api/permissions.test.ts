@@ -92,6 +92,20 @@ describe('permission matrix: every endpoint × every permission', () => {
     { method: 'POST', path: '/v1/test-smtp', permission: 'send', request: () => ({}) },
     ...webhookEndpoints(),
     ...suppressionEndpoints(),
+    {
+      method: 'POST',
+      path: '/v1/tenants',
+      permission: 'tenants:write',
+      request: () => ({ body: { name: `matrix tenant ${++counter}` } }),
+    },
+    { method: 'GET', path: '/v1/tenants', permission: 'tenants:read', request: () => ({}) },
+    {
+      method: 'PATCH',
+      path: '/v1/tenants/{id}',
+      permission: 'tenants:write',
+      request: () => ({ path: `/v1/tenants/${randomUUID()}`, body: { name: 'renamed' } }),
+    },
+    { method: 'GET', path: '/v1/usage', permission: 'logs:read', request: () => ({}) },
   ];
 
   test('the matrix covers every operation of /openapi.json, with the permission it documents', async () => {

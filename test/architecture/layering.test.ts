@@ -39,6 +39,8 @@ const LAYERS: readonly LayeredSystem[] = [
           'app/src/queue/',
           'app/src/webhooks/',
           'app/src/migrate/',
+          'app/src/retention/',
+          'app/src/tenants/',
         ],
       },
       {

@@ -16,6 +16,8 @@ export interface ApiKeyIdentity {
   isBootstrap: boolean;
   keyHash: Buffer;
   lastUsedAt: Date | null;
+  /** The key belongs to the operator's tenant (the one API_KEY belongs to). */
+  isOperatorTenant: boolean;
 }
 
 export interface ApiKeyRow {

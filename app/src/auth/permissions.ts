@@ -11,8 +11,16 @@ export const PERMISSIONS = [
   'webhooks:write',
   'suppressions:read',
   'suppressions:write',
+  'tenants:read',
+  'tenants:write',
   '*',
 ] as const;
+
+/**
+ * Permissions over every tenant: only keys of the operator's tenant (the one API_KEY belongs
+ * to) may hold them or use them, even through `*`.
+ */
+export const OPERATOR_PERMISSIONS: readonly Permission[] = ['tenants:read', 'tenants:write'];
 
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -10,6 +10,7 @@ import type { SmtpProbe } from '../http/server-deps.js';
 import { createLogger, type Logger } from '../logger.js';
 import { prepareSchema } from '../migrate/index.js';
 import { startQueueWorkers } from '../queue/workers.js';
+import { startRetentionPurger } from '../retention/retention-purger.js';
 import { smtpHealth } from '../smtp/smtp-health.js';
 import { verifySmtp } from '../smtp/verify.js';
 import { startWebhookWorkers } from '../webhooks/webhook-workers.js';
@@ -61,6 +62,7 @@ export async function run(args: string[]): Promise<number> {
   const workers = allOf(
     await startQueueWorkers({ pool, config, logger }),
     startWebhookWorkers({ pool, config: config.webhooks, logger }),
+    startRetentionPurger({ pool, retention: config.retention, logger }),
   );
   const app = await buildServer({ pool, config, logger, smtp: smtpProbe(config.smtp) });
   try {

@@ -4,6 +4,7 @@ import { createPool } from '../db/pool.js';
 import { createLogger } from '../logger.js';
 import { prepareSchema } from '../migrate/index.js';
 import { startQueueWorkers } from '../queue/workers.js';
+import { startRetentionPurger } from '../retention/retention-purger.js';
 import { startWebhookWorkers } from '../webhooks/webhook-workers.js';
 import { describeCommandError } from './command-error.js';
 import { boundHeapGrowth } from './heap-growth.js';
@@ -63,6 +64,7 @@ export async function run(args: string[]): Promise<number> {
   const workers = allOf(
     await startQueueWorkers({ pool, config, logger }),
     startWebhookWorkers({ pool, config: config.webhooks, logger }),
+    startRetentionPurger({ pool, retention: config.retention, logger }),
   );
   const signal = await shutdown.requested;
   logger.info({ signal }, 'stopping: finishing the sends in flight');

@@ -1,4 +1,5 @@
 import { appEnvironmentReader, type LOG_FORMATS, LOG_LEVELS } from './app-environment-spec.js';
+import { ConfigError } from './config-error.js';
 import { type DatabaseSettings, parseDatabaseSettings } from './database-settings.js';
 import type { Env } from './env-reader.js';
 import { checkSmtpCredentialsEncrypted } from './smtp-plain-auth.js';
@@ -59,6 +60,15 @@ export interface WebhookConfig {
   readonly allowHttpHosts: readonly string[];
 }
 
+/** How long data is kept, in days; 0 keeps it forever. */
+export interface RetentionConfig {
+  /** Email content: html, text, attachments, template data. */
+  readonly contentDays: number;
+  /** The email row itself, its events and recipient outcomes. */
+  readonly metadataDays: number;
+  readonly auditDays: number;
+}
+
 /** What `migrate` needs: the database and logging only (no API key, no SMTP). */
 export interface MigrateConfig {
   readonly database: DatabaseSettings;
@@ -70,6 +80,7 @@ export interface WorkerConfig extends MigrateConfig {
   readonly queue: QueueConfig;
   readonly smtp: SmtpConfig;
   readonly webhooks: WebhookConfig;
+  readonly retention: RetentionConfig;
 }
 
 /** What `serve` needs. */
@@ -132,6 +143,25 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       ),
     ),
     webhooks: loadWebhookConfig(env),
+    retention: loadRetentionConfig(env),
+  });
+}
+
+export function loadRetentionConfig(env: Env): RetentionConfig {
+  const read = appEnvironmentReader(env);
+  const contentDays = read.value('RETENTION_DAYS');
+  const metadataDays = read.value('METADATA_RETENTION_DAYS');
+  // Deleting an email deletes its content too: metadata cannot outlive nothing, nor go first.
+  if (metadataDays !== 0 && (contentDays === 0 || metadataDays < contentDays)) {
+    throw new ConfigError(
+      'METADATA_RETENTION_DAYS',
+      `is ${metadataDays} but must be 0 (keep forever) or at least RETENTION_DAYS (${contentDays === 0 ? '0, keep forever: set METADATA_RETENTION_DAYS=0 too' : contentDays}), since deleting an email deletes its content`,
+    );
+  }
+  return Object.freeze({
+    contentDays,
+    metadataDays,
+    auditDays: read.value('AUDIT_RETENTION_DAYS'),
   });
 }
 

@@ -16,6 +16,7 @@ export type AppVariableGroup =
   | 'HTTP and API'
   | 'Logging'
   | 'Queue'
+  | 'Retention'
   | 'SMTP'
   | 'Webhooks';
 export type AppVariableSpec = EnvVariable & {
@@ -40,6 +41,8 @@ const MAX_POOL_CONNECTIONS = 10_000;
 /** A day: well inside setTimeout's range. */
 const MAX_TIMEOUT_SECONDS = 86_400;
 const TCP_PORT = { min: 1, max: 65_535 } as const;
+/** A hundred years: longer is forever, which `0` says. */
+const MAX_RETENTION_DAYS = 36_500;
 
 export const APP_VARIABLES = [
   {
@@ -382,6 +385,40 @@ export const APP_VARIABLES = [
     max: 1000,
     unit: 'connections',
     doc: 'most connections each process keeps open to the relay (nodemailer pool, 100 messages per connection)',
+  },
+  {
+    name: 'RETENTION_DAYS',
+    group: 'Retention',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 30,
+    min: 0,
+    max: MAX_RETENTION_DAYS,
+    unit: 'days',
+    doc: "days an email's content (html, text, attachments, template data) is kept; then the workers purge it and the email's GET says `purged_at`; `0` keeps it forever",
+  },
+  {
+    name: 'METADATA_RETENTION_DAYS',
+    group: 'Retention',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 90,
+    min: 0,
+    max: MAX_RETENTION_DAYS,
+    unit: 'days',
+    allowedDoc: '`0`, or at least `RETENTION_DAYS` (which must then not be `0`)',
+    doc: "days an email's metadata, events and recipient outcomes are kept; then the email is deleted whole; `0` keeps them forever",
+  },
+  {
+    name: 'AUDIT_RETENTION_DAYS',
+    group: 'Retention',
+    readBy: DELIVERING,
+    type: 'integer',
+    default: 365,
+    min: 0,
+    max: MAX_RETENTION_DAYS,
+    unit: 'days',
+    doc: 'days audit entries are kept; `0` keeps them forever',
   },
   {
     name: 'WEBHOOK_WORKERS',

@@ -31,6 +31,7 @@ export interface AcceptContext {
 export type AcceptResult =
   | { kind: 'accepted'; id: string; createdAt: Date; replayed: boolean }
   | { kind: 'idempotency_conflict' }
+  | { kind: 'quota_exceeded'; quota: 'emails' | 'bytes'; limit: number; resetsAt: Date }
   | { kind: 'invalid'; field: string; message: string };
 
 /**
@@ -95,6 +96,10 @@ export class EmailAcceptor {
       return outcome.sameRequest
         ? { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: true }
         : { kind: 'idempotency_conflict' };
+    }
+    if (outcome.kind === 'over_quota') {
+      const { quota, limit, resetsAt } = outcome;
+      return { kind: 'quota_exceeded', quota, limit, resetsAt };
     }
     notifyEmailQueued(this.pool);
     // selfmx_emails_total counts committed emails only (not idempotent replays).

@@ -33,7 +33,8 @@ export interface NewEmail {
 
 export type InsertOutcome =
   | { kind: 'inserted'; id: string; createdAt: Date }
-  | { kind: 'existing'; id: string; createdAt: Date; sameRequest: boolean };
+  | { kind: 'existing'; id: string; createdAt: Date; sameRequest: boolean }
+  | { kind: 'over_quota'; quota: 'emails' | 'bytes'; limit: number; resetsAt: Date };
 
 /** Who accepted the email, for its `email.accepted` audit entry. */
 export interface AcceptedBy {
@@ -52,6 +53,11 @@ export interface EmailToQueue {
  * `queued` event and its `email.accepted` audit entry. The caller wakes the workers once it has
  * committed (see queue-notifier.ts). An email whose idempotency key the tenant already used
  * (earlier, or earlier in this batch) writes nothing: its outcome is the email that holds the key.
+ *
+ * The same statement counts each tenant's emails and bytes of the UTC day in
+ * tenant_daily_usage, under that row's lock: of a tenant's emails in the batch, in order, those
+ * that fit within its daily quotas are queued and the rest refused, so concurrent statements
+ * (other instances) can never together pass a quota.
  */
 export async function insertQueuedEmails(
   db: Queryable,
@@ -59,7 +65,7 @@ export async function insertQueuedEmails(
 ): Promise<InsertOutcome[]> {
   // Ids are chosen here, so that each email of the batch finds its own row in RETURNING.
   const queued = batch.map(({ email, by }) => ({ id: randomUUID(), email, by }));
-  const rows = queued.map(({ id, email, by }) => ({
+  const rows = queued.map(({ id, email, by }, index) => ({
     id,
     tenant_id: email.tenantId,
     api_key_id: email.apiKeyId,
@@ -81,8 +87,16 @@ export async function insertQueuedEmails(
     request_id: by.requestId,
     ip: by.ip ?? null,
     recipients: email.to.length + email.cc.length + email.bcc.length,
+    ord: index,
+    size: emailBytes(email),
   }));
-  const { rows: inserted } = await db.query<{ id: string; created_at: Date }>({
+  const { rows: written } = await db.query<{
+    id: string;
+    created_at: Date | null;
+    quota: 'emails' | 'bytes' | null;
+    quota_limit: string | null;
+    resets_at: Date;
+  }>({
     // Named: parsed and planned once per connection, not per batch.
     name: 'selfmx_queue_emails',
     text: `WITH batch AS (
@@ -90,7 +104,51 @@ export async function insertQueuedEmails(
          from_address text, to_addresses text[], cc_addresses text[], bcc_addresses text[],
          reply_to text[], subject text, html text, text text, headers jsonb, attachments jsonb,
          tags jsonb, template_id uuid, template_data jsonb, idempotency_key text,
-         request_hash bytea, request_id text, ip inet, recipients int)
+         request_hash bytea, request_id text, ip inet, recipients int, ord int, size bigint)
+     ), ranked AS (
+       SELECT b.*, count(*) OVER w AS cum_emails, sum(b.size) OVER w AS cum_bytes
+       FROM batch b WINDOW w AS (PARTITION BY b.tenant_id ORDER BY b.ord)
+     ), quota AS (
+       SELECT t.id AS tenant_id, t.daily_email_quota, t.daily_byte_quota
+       FROM tenants t WHERE t.id IN (SELECT tenant_id FROM batch)
+     ), counted AS (
+       -- Fits: the tenant's emails of the batch, in order, that stay within its quotas on top of
+       -- what the day already counts (0 for a new day, the locked row's counts otherwise).
+       INSERT INTO tenant_daily_usage AS u (tenant_id, day, emails, bytes)
+       SELECT q.tenant_id, (now() AT TIME ZONE 'UTC')::date, fit.emails, fit.bytes
+       FROM quota q CROSS JOIN LATERAL (
+         SELECT count(*) AS emails, coalesce(sum(r.size), 0) AS bytes FROM ranked r
+         WHERE r.tenant_id = q.tenant_id
+           AND (q.daily_email_quota IS NULL OR r.cum_emails <= q.daily_email_quota)
+           AND (q.daily_byte_quota IS NULL OR r.cum_bytes <= q.daily_byte_quota)) AS fit
+       ON CONFLICT (tenant_id, day) DO UPDATE SET
+         emails_before = u.emails,
+         bytes_before = u.bytes,
+         emails = u.emails + (
+           SELECT count(*) FROM ranked r JOIN quota q USING (tenant_id)
+           WHERE r.tenant_id = u.tenant_id
+             AND (q.daily_email_quota IS NULL OR r.cum_emails <= q.daily_email_quota - u.emails)
+             AND (q.daily_byte_quota IS NULL OR r.cum_bytes <= q.daily_byte_quota - u.bytes)),
+         bytes = u.bytes + (
+           SELECT coalesce(sum(r.size), 0) FROM ranked r JOIN quota q USING (tenant_id)
+           WHERE r.tenant_id = u.tenant_id
+             AND (q.daily_email_quota IS NULL OR r.cum_emails <= q.daily_email_quota - u.emails)
+             AND (q.daily_byte_quota IS NULL OR r.cum_bytes <= q.daily_byte_quota - u.bytes))
+       RETURNING u.tenant_id, u.emails_before, u.bytes_before
+     ), judged AS (
+       SELECT r.*, CASE
+         WHEN q.daily_email_quota IS NOT NULL
+          AND r.cum_emails > q.daily_email_quota - c.emails_before
+           THEN 'emails'
+         WHEN q.daily_byte_quota IS NOT NULL
+          AND r.cum_bytes > q.daily_byte_quota - c.bytes_before
+           THEN 'bytes'
+         END AS over,
+         CASE WHEN q.daily_email_quota IS NOT NULL
+               AND r.cum_emails > q.daily_email_quota - c.emails_before
+              THEN q.daily_email_quota ELSE q.daily_byte_quota END AS quota_limit
+       FROM ranked r JOIN quota q USING (tenant_id) JOIN counted c USING (tenant_id)
+     ), admitted AS (SELECT * FROM judged WHERE over IS NULL
      ), inserted AS (
        INSERT INTO emails (id, tenant_id, api_key_id, from_address, to_addresses, cc_addresses,
          bcc_addresses, reply_to, subject, html, text, headers, attachments, tags, template_id,
@@ -98,7 +156,7 @@ export async function insertQueuedEmails(
        SELECT id, tenant_id, api_key_id, from_address, to_addresses, cc_addresses,
          bcc_addresses, reply_to, subject, html, text, headers, attachments, tags, template_id,
          template_data, idempotency_key, request_hash
-       FROM batch
+       FROM admitted
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING id, tenant_id, api_key_id, created_at
      ), event AS (
@@ -109,18 +167,35 @@ export async function insertQueuedEmails(
        SELECT inserted.tenant_id, inserted.api_key_id, 'email.accepted', 'email', inserted.id::text,
               batch.request_id, batch.ip, jsonb_build_object('recipients', batch.recipients)
        FROM inserted JOIN batch USING (id)
+     ), resets AS (
+       SELECT (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day') AT TIME ZONE 'UTC'
+         AS resets_at
      )
-     SELECT id, created_at FROM inserted`,
+     SELECT id, created_at, NULL AS quota, NULL::bigint AS quota_limit, resets_at
+       FROM inserted, resets
+     UNION ALL
+     SELECT id, NULL, over, quota_limit, resets_at FROM judged, resets WHERE over IS NOT NULL`,
     values: [JSON.stringify(rows)],
   });
-  const createdAt = new Map(inserted.map((row) => [row.id, row.created_at]));
+  const inserted = written.filter((row) => row.quota === null);
+  const refused = new Map(written.filter((row) => row.quota !== null).map((row) => [row.id, row]));
+  const createdAt = new Map(inserted.map((row) => [row.id, row.created_at as Date]));
   const holders = await findIdempotencyHolders(
     db,
-    queued.filter(({ id }) => !createdAt.has(id)).map(({ email }) => email),
+    queued.filter(({ id }) => !createdAt.has(id) && !refused.has(id)).map(({ email }) => email),
   );
   return queued.map(({ id, email }): InsertOutcome => {
     const created = createdAt.get(id);
     if (created) return { kind: 'inserted', id, createdAt: created };
+    const over = refused.get(id);
+    if (over?.quota) {
+      return {
+        kind: 'over_quota',
+        quota: over.quota,
+        limit: Number(over.quota_limit),
+        resetsAt: over.resets_at,
+      };
+    }
     const holder = holders.get(idempotencyTag(email.tenantId, email.idempotencyKey));
     if (!holder) throw new Error('idempotency key conflict without an existing email');
     return {
@@ -130,6 +205,26 @@ export async function insertQueuedEmails(
       sameRequest: email.requestHash !== null && holder.request_hash.equals(email.requestHash),
     };
   });
+}
+
+/**
+ * What an email weighs against a daily byte quota: the UTF-8 bytes of its subject and bodies
+ * plus the decoded bytes of its attachments.
+ */
+export function emailBytes(email: NewEmail): number {
+  let bytes =
+    Buffer.byteLength(email.subject) +
+    Buffer.byteLength(email.html ?? '') +
+    Buffer.byteLength(email.text ?? '');
+  for (const attachment of email.attachments) {
+    const padding = attachment.content.endsWith('==')
+      ? 2
+      : attachment.content.endsWith('=')
+        ? 1
+        : 0;
+    bytes += Math.floor((attachment.content.length * 3) / 4) - padding;
+  }
+  return bytes;
 }
 
 const idempotencyTag = (tenantId: string, key: string | null) => `${tenantId} ${key}`;
@@ -173,11 +268,13 @@ export interface EmailRow {
   updated_at: Date;
   sent_at: Date | null;
   next_attempt_at: Date;
+  /** When retention emptied the content (html and text are null from then on). */
+  purged_at: Date | null;
 }
 
 const SUMMARY_COLUMNS = `id, status, from_address, to_addresses, cc_addresses, bcc_addresses,
   reply_to, subject, tags, template_id, attempts, last_error, created_at, updated_at, sent_at,
-  next_attempt_at`;
+  next_attempt_at, purged_at`;
 
 export async function findEmail(
   db: Queryable,

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { FailedAuthenticationLog } from '../audit/failed-authentication-log.js';
 import { type ApiKeyIdentity, touchLastUsed } from '../auth/api-key-repository.js';
 import { hashApiKey, sameHash } from '../auth/api-key-secret.js';
-import { hasPermission } from '../auth/permissions.js';
+import { hasPermission, OPERATOR_PERMISSIONS } from '../auth/permissions.js';
 import type { HttpConfig } from '../config/app-config.js';
 import type { Logger } from '../logger.js';
 import { AuthFailureThrottle } from '../rate-limit/auth-failure-throttle.js';
@@ -39,7 +39,12 @@ export function registerAuthentication(
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
-    const { key, rateLimit } = await authenticate(authenticator, failures, throttle, request);
+    const { key, rateLimit, tenantRateLimit } = await authenticate(
+      authenticator,
+      failures,
+      throttle,
+      request,
+    );
     request.apiKey = key;
     touchLastUsed(pool, key).catch((error: unknown) =>
       request.log.warn({ err: error }, 'could not record api key last use'),
@@ -54,6 +59,24 @@ export function registerAuthentication(
         'rate_limit_exceeded',
         `too many requests: this API key may make ${rateLimit.limit} requests per ${http.rateLimitWindowSeconds} s; retry after ${rateLimit.resetSeconds} s`,
         { 'retry-after': String(rateLimit.resetSeconds) },
+      );
+    }
+    if (tenantRateLimit && !tenantRateLimit.allowed) {
+      reply.header('ratelimit-limit', String(tenantRateLimit.limit));
+      reply.header('ratelimit-remaining', '0');
+      reply.header('ratelimit-reset', String(tenantRateLimit.resetSeconds));
+      throw new ApiError(
+        429,
+        'rate_limit_exceeded',
+        `too many requests: this API key's tenant may make ${tenantRateLimit.limit} requests per window across all its keys; retry after ${tenantRateLimit.resetSeconds} s`,
+        { 'retry-after': String(tenantRateLimit.resetSeconds) },
+      );
+    }
+    if (OPERATOR_PERMISSIONS.includes(permission) && !key.isOperatorTenant) {
+      throw new ApiError(
+        403,
+        'restricted_api_key',
+        `the "${permission}" permission needed for ${request.method} ${request.routeOptions.url} is only for keys of the operator's tenant (the one API_KEY belongs to)`,
       );
     }
     if (!hasPermission(key.permissions, permission)) {
@@ -72,7 +95,11 @@ async function authenticate(
   failures: AuthenticationFailures,
   throttle: AuthFailureThrottle,
   request: FastifyRequest,
-): Promise<{ key: ApiKeyIdentity; rateLimit: RateLimitDecision }> {
+): Promise<{
+  key: ApiKeyIdentity;
+  rateLimit: RateLimitDecision;
+  tenantRateLimit: RateLimitDecision | undefined;
+}> {
   const header = request.headers.authorization;
   if (!header) {
     failures.refuseIfThrottled(request);
@@ -98,6 +125,14 @@ async function authenticate(
   const hash = hashApiKey(token);
   failures.refuseIfThrottled(request, hash);
   const found = await authenticator.lookup(hash);
+  if (found.kind === 'tenant_disabled' && sameHash(found.key.keyHash, hash)) {
+    throttle.recordSuccess(hash);
+    throw new ApiError(
+      403,
+      'tenant_disabled',
+      "this API key's tenant is disabled; its emails are held until the operator enables it again (PATCH /v1/tenants/{id})",
+    );
+  }
   if (found.kind !== 'live' || !sameHash(found.key.keyHash, hash)) {
     const known = found.kind === 'revoked' ? found : undefined;
     throw failures.fail(
@@ -108,5 +143,5 @@ async function authenticate(
     );
   }
   throttle.recordSuccess(hash);
-  return { key: found.key, rateLimit: found.rateLimit };
+  return { key: found.key, rateLimit: found.rateLimit, tenantRateLimit: found.tenantRateLimit };
 }

@@ -21,6 +21,7 @@ import { metricsRoute } from './routes/metrics.js';
 import { openApiRoute } from './routes/openapi.js';
 import { suppressionRoutes } from './routes/suppressions.js';
 import { templateRoutes } from './routes/templates.js';
+import { tenantRoutes, usageRoute } from './routes/tenants.js';
 import { testSmtpRoute } from './routes/test-smtp.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { ServerDeps } from './server-deps.js';
@@ -76,6 +77,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     testSmtpRoute(deps),
     ...webhookRoutes(deps),
     ...suppressionRoutes(deps),
+    ...tenantRoutes(deps),
+    usageRoute(deps),
   ] as RouteSpec[];
   const openApi = buildOpenApiDocument(specs, API_VERSION);
   registerRoutes(app, specs);
@@ -137,6 +140,7 @@ function corsOptions(origins: readonly string[]) {
       'ratelimit-limit',
       'ratelimit-remaining',
       'ratelimit-reset',
+      'x-quota-reset',
       'x-request-id',
     ],
     maxAge: 600,

@@ -55,9 +55,21 @@ async function acquire(client: pg.Client, logger: Logger): Promise<void> {
   if (rows[0]?.locked) return;
   const holder = await describeHolder(client);
   logger.info(`another migration is running${holder}; waiting for it to finish`);
-  await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+  // Polled, never waited for in one statement: a waiting statement is an open transaction,
+  // which a no-transaction migration's CREATE INDEX CONCURRENTLY (holding the lock) would wait
+  // for in turn, a deadlock.
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    const retry = await client.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1::bigint) AS locked',
+      [MIGRATION_LOCK_KEY],
+    );
+    if (retry.rows[0]?.locked) break;
+  }
   logger.info('migration lock acquired');
 }
+
+const LOCK_POLL_MS = 250;
 
 /** Who holds the lock (pid, application, address), so an operator can find a stuck job. */
 async function describeHolder(client: pg.Client): Promise<string> {

@@ -22,6 +22,8 @@ export async function claimEmails(
     `WITH due AS (
        SELECT id FROM emails
         WHERE status = 'queued' AND next_attempt_at <= now()
+          -- A disabled tenant's emails are held (one hashed lookup of the few disabled tenants).
+          AND tenant_id NOT IN (SELECT id FROM tenants WHERE disabled_at IS NOT NULL)
         -- Exactly the order of emails_queue_due_idx: anything more (an id tie-breaker) makes
         -- PostgreSQL sort the whole queue instead of reading the first rows of the index.
         ORDER BY next_attempt_at, created_at

@@ -59,3 +59,44 @@ export function rateLimitDecision(
     resetSeconds: Math.max(1, counted.resetSeconds),
   };
 }
+
+/**
+ * The CTE `tenant_hit`: adds `n` requests to the current window of each tenant `id` selected by
+ * the CTE `tenants` (columns `id`, `n`, `window`: that tenant's window in seconds). Its rows
+ * carry `tenant_id`, `requests` (after the addition) and `window_start`.
+ */
+export function countTenantRequestsCte(tenants: string): string {
+  return `tenant_hit AS (
+       INSERT INTO tenant_request_windows (tenant_id, window_start, requests)
+       SELECT id, to_timestamp(floor(extract(epoch FROM clock_timestamp()) / "window") * "window"), n
+       FROM ${tenants}
+       ON CONFLICT (tenant_id, window_start)
+       DO UPDATE SET requests = tenant_request_windows.requests + EXCLUDED.requests
+       RETURNING tenant_id, requests, window_start
+     )`;
+}
+
+/** As rateLimitDecision, for a tenant's limit across all its keys. */
+export function tenantRateLimitDecision(
+  db: pg.Pool,
+  tenantId: string,
+  counted: { requests: number; resetSeconds: number },
+  limit: number,
+  windowSeconds: number,
+): RateLimitDecision {
+  if (counted.requests === 1) {
+    void db
+      .query(
+        `DELETE FROM tenant_request_windows
+         WHERE tenant_id = $1 AND window_start < now() - make_interval(secs => $2)`,
+        [tenantId, windowSeconds],
+      )
+      .catch(() => undefined);
+  }
+  return {
+    allowed: counted.requests <= limit,
+    limit,
+    remaining: Math.max(0, limit - counted.requests),
+    resetSeconds: Math.max(1, counted.resetSeconds),
+  };
+}

@@ -9,7 +9,12 @@ import {
   revokeApiKey,
 } from '../../auth/api-key-repository.js';
 import { generateApiKey } from '../../auth/api-key-secret.js';
-import { canGrant, PERMISSIONS, type Permission } from '../../auth/permissions.js';
+import {
+  canGrant,
+  OPERATOR_PERMISSIONS,
+  PERMISSIONS,
+  type Permission,
+} from '../../auth/permissions.js';
 import { inTransaction } from '../../db/transaction.js';
 import { ApiError, notFound } from '../api-error.js';
 import { auditContext, callerOf } from '../caller.js';
@@ -96,6 +101,14 @@ export function apiKeyRoutes({ pool, config }: ServerDeps): RouteSpec[] {
             403,
             'restricted_api_key',
             `permissions: this API key can only grant permissions it holds itself (${caller.permissions.join(', ')})`,
+          );
+        }
+        const operatorOnly = permissions.filter((p) => OPERATOR_PERMISSIONS.includes(p));
+        if (operatorOnly.length > 0 && !caller.isOperatorTenant) {
+          throw new ApiError(
+            403,
+            'restricted_api_key',
+            `permissions: ${operatorOnly.join(', ')} can only be held by keys of the operator's tenant (the one API_KEY belongs to)`,
           );
         }
         const secret = generateApiKey();

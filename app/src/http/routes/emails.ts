@@ -22,6 +22,18 @@ import {
 import { sendEmailResponseSchema, sendEmailSchema } from '../schemas/send-email.js';
 import type { ServerDeps } from '../server-deps.js';
 
+/** 429 past a daily quota, with the reset time in the message and in Retry-After. */
+function quotaExceeded(result: { quota: 'emails' | 'bytes'; limit: number; resetsAt: Date }) {
+  const retryAfter = Math.max(1, Math.ceil((result.resetsAt.getTime() - Date.now()) / 1000));
+  const what = result.quota === 'emails' ? 'emails' : 'bytes of email';
+  return new ApiError(
+    429,
+    'quota_exceeded',
+    `daily quota exceeded: this API key's tenant may send ${result.limit} ${what} per UTC day; nothing was queued; the quota resets at ${result.resetsAt.toISOString()}`,
+    { 'retry-after': String(retryAfter), 'x-quota-reset': result.resetsAt.toISOString() },
+  );
+}
+
 /** POST /v1/emails (Resend's path) and /v1/send (the seed's), GET /v1/emails[/{id}]. */
 export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
   const acceptor = new EmailAcceptor(pool);
@@ -53,6 +65,7 @@ export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
             'Idempotency-Key: was already used with a different request body; use a new key',
           );
         }
+        if (result.kind === 'quota_exceeded') throw quotaExceeded(result);
         return { id: result.id, status: 'queued', created_at: result.createdAt.toISOString() };
       },
     });

@@ -43,6 +43,10 @@ export const emailSummarySchema = z.object({
   sent_at: timestamp.nullable(),
   next_attempt_at: timestamp,
   scheduled_at: z.null(),
+  purged_at: timestamp.nullable().meta({
+    description:
+      'when RETENTION_DAYS purged the content: html, text, attachments and template data are gone',
+  }),
 });
 
 export const emailSchema = emailSummarySchema.extend({
@@ -103,6 +107,7 @@ export function emailSummaryView(row: Omit<EmailRow, 'html' | 'text'>) {
     sent_at: row.sent_at,
     next_attempt_at: row.next_attempt_at,
     scheduled_at: null,
+    purged_at: row.purged_at,
   };
 }
 
