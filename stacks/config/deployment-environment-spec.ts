@@ -36,6 +36,9 @@ export const FARGATE_CPU_MEMORY: Readonly<Record<number, readonly [number, numbe
   4096: [8192, 30720],
 };
 
+/** SELFMX_APP_DB_USER: the suffix of a member of the app role (APP_ROLE_MEMBERS). */
+export const APP_DB_USER_SUFFIXES = ['a', 'b'] as const;
+
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const TCP_PORT = { min: 1, max: 65_535 } as const;
 const HOST_ADDRESS = 'an IP address of this host';
@@ -347,6 +350,14 @@ export const DEPLOYMENT_VARIABLES = [
     defaultDoc: 'the smallest for the CPU (`1024` with the default CPU)',
     allowedDoc: 'MiB, a size Fargate accepts for `SELFMX_APP_CPU`',
     doc: 'memory of a task',
+  },
+  {
+    name: 'SELFMX_APP_DB_USER',
+    stack: 'aws',
+    type: 'enum',
+    values: APP_DB_USER_SUFFIXES,
+    default: 'a',
+    doc: "which login role of `selfmx_app` the tasks use: `selfmx_app_<a|b>` in serve's `DATABASE_URL` and the migration job's `APP_DB_USER`; flip it when replacing the app role's password, so running tasks keep theirs ([Rotating credentials](operations.md#rotating-credentials))",
   },
   {
     name: 'SELFMX_CERTIFICATE_ARN',
