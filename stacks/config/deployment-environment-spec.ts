@@ -16,6 +16,12 @@ export type DeploymentVariableSpec = EnvVariable & {
   readonly ephemeralDefault?: number;
 };
 
+/**
+ * The PostgreSQL 15 minor release both stacks run: the local default image's tag and the RDS
+ * engine version. Upgrade both at once by changing it (docs/operations.md).
+ */
+export const POSTGRES_MINOR_VERSION = '15.20';
+
 /** The postgres image's max_connections (100) minus superuser_reserved_connections (3). */
 export const LOCAL_MAX_POOL_SIZE = 97;
 /** Keeps `<env>-selfmx-postgres` and similar names readable and DNS-safe. */
@@ -185,7 +191,7 @@ export const DEPLOYMENT_VARIABLES = [
     name: 'SELFMX_POSTGRES_IMAGE',
     stack: 'local',
     type: 'string',
-    default: 'postgres:15.20-bookworm',
+    default: `postgres:${POSTGRES_MINOR_VERSION}-bookworm`,
     allowedDoc: 'a PostgreSQL 15.x image pinned to a minor version (or digest)',
     doc: 'the PostgreSQL image',
   },
@@ -232,6 +238,16 @@ export const DEPLOYMENT_VARIABLES = [
     expected: 'an absolute directory path on the Docker host, e.g. /srv/selfmx-backups',
     defaultDoc: 'unset: the Docker volume `<env>-selfmx-backups`',
     doc: 'host directory the backups are written to',
+  },
+  {
+    name: 'SELFMX_RELEASE',
+    stack: 'local',
+    type: 'string',
+    pattern: /^[0-9a-f]{12}$/,
+    expected:
+      'a release tag: the 12 hex digits of an image `<env>-selfmx-app:<tag>` on this Docker host (`docker image ls <env>-selfmx-app`)',
+    defaultDoc: 'unset: build the release from this checkout',
+    doc: 'deploy this earlier release (its kept image) instead of building one: the rollback',
   },
   {
     name: 'SELFMX_AWS_REGION',

@@ -86,7 +86,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
 
   test('RDS for PostgreSQL 15, encrypted gp3 storage with autoscaling, KMS', () => {
     assert.equal(db.engine, 'postgres');
-    assert.equal(db.engine_version, '15');
+    assert.equal(db.engine_version, '15.20', "the local default image's minor");
     assert.equal(db.instance_class, 'db.t4g.medium');
     assert.equal(db.storage_type, 'gp3');
     assert.equal(db.allocated_storage, 20);
@@ -119,7 +119,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
       /AmazonRDSEnhancedMonitoringRole$/,
     );
     assert.deepEqual(db.enabled_cloudwatch_logs_exports, ['postgresql', 'upgrade']);
-    assert.equal(db.auto_minor_version_upgrade, true);
+    assert.equal(db.auto_minor_version_upgrade, false, 'pinned: upgrades are deployed');
   });
 
   test('SSL forced by a postgres15 parameter group, CA pinned, not public', () => {
