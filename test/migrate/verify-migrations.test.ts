@@ -123,7 +123,7 @@ describe('migration functions (serve start-up)', () => {
       shipped,
     );
     assert.deepEqual(applied.pending, []);
-    assert.deepEqual(await migrateDown(settings, 5, logger), [...shipped].reverse());
+    assert.deepEqual(await migrateDown(settings, shipped.length, logger), [...shipped].reverse());
     assert.deepEqual(await migrateDown(settings, 1, logger), []);
   });
 
