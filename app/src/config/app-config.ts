@@ -34,6 +34,8 @@ export interface HttpConfig {
   readonly apiKeysPerTenant: number;
   /** Time to receive a whole request (headers and body). */
   readonly requestTimeoutSeconds: number;
+  /** How far ahead an email's scheduled_at may lie. */
+  readonly scheduleMaxDays: number;
 }
 
 export interface QueueConfig {
@@ -119,6 +121,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       authFailureLimit: read.value('AUTH_FAILURE_LIMIT'),
       apiKeysPerTenant: read.value('API_KEYS_PER_TENANT'),
       requestTimeoutSeconds: read.value('HTTP_REQUEST_TIMEOUT'),
+      scheduleMaxDays: read.value('SCHEDULED_SEND_MAX_DAYS'),
     }),
   });
 }

@@ -277,6 +277,17 @@ export const APP_VARIABLES = [
   },
   // ── end of HTTP hardening ──
   {
+    name: 'SCHEDULED_SEND_MAX_DAYS',
+    group: 'HTTP and API',
+    readBy: SERVING,
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: 365,
+    unit: 'days',
+    doc: "how far ahead an email's `scheduled_at` may lie; a later time is refused with 422",
+  },
+  {
     name: 'LOG_LEVEL',
     group: 'Logging',
     readBy: ALL,

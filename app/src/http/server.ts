@@ -14,6 +14,8 @@ import { registerRequestLog } from './request-log.js';
 import type { RouteSpec } from './route-spec.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
+import { emailBatchRoutes } from './routes/email-batch.js';
+import { emailScheduleRoutes } from './routes/email-schedule.js';
 import { emailRoutes } from './routes/emails.js';
 import { healthRoute } from './routes/health.js';
 import { logRoutes } from './routes/logs.js';
@@ -70,6 +72,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     metricsRoute(),
     openApiRoute(() => openApi),
     ...emailRoutes(deps),
+    ...emailBatchRoutes(deps),
+    ...emailScheduleRoutes(deps),
     ...logRoutes(deps),
     ...templateRoutes(deps),
     ...apiKeyRoutes(deps),
