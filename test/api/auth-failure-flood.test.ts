@@ -99,6 +99,14 @@ describe('a flood of bad keys cannot exhaust the pool or the disk', () => {
       return rows[0]?.failures === FLOOD ? rows[0] : undefined;
     });
     assert.ok(recorded.rows <= 50, `${recorded.rows} audit rows for ${FLOOD} failures`);
+    // Once an address is throttled, its requests are answered before Fastify routes them.
+    const { rows: gated } = await api.db.query<{ failures: number }>(
+      `SELECT coalesce(sum((detail->>'count')::int), 0)::int AS failures FROM audit_logs
+       WHERE action = 'auth.failed' AND target_id = '*' AND detail->>'reason' = 'throttled'
+         AND id > $1`,
+      [before[0]?.id],
+    );
+    assert.ok((gated[0]?.failures ?? 0) >= FLOOD / 2, `${gated[0]?.failures} answered by the gate`);
   });
 
   test('one bad key from many addresses is looked up once, and every failure is audited', async () => {

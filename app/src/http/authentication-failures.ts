@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FailedAuthenticationLog } from '../audit/failed-authentication-log.js';
 import type { Logger } from '../logger.js';
@@ -7,16 +8,18 @@ import {
 } from '../rate-limit/auth-failure-throttle.js';
 import type { ApiError } from './api-error.js';
 import { logAtDebug } from './request-log.js';
+import type { ThrottleCheck, ThrottledAddressGate } from './throttled-address-gate.js';
 
 export type FailureReason = 'missing' | 'malformed' | 'unknown' | 'revoked';
 
 /**
  * Answers a failed or throttled authentication: counted against the client address, aggregated
- * into the audit log. A throttled request is answered without an Error (no stack trace) and
- * its request line is logged at debug, so a flood costs little CPU and no log volume; one warn
- * line per address and minute says when the throttling starts.
+ * into the audit log. A throttled request is answered without an Error (no stack trace), and
+ * after the first one from an origin, by the ThrottledAddressGate before Fastify sees it; its
+ * request line is logged at debug at most, so a flood costs little CPU and no log volume. One
+ * warn line per address and minute says when the throttling starts.
  */
-export class AuthenticationFailures {
+export class AuthenticationFailures implements ThrottleCheck {
   constructor(
     private readonly throttle: AuthFailureThrottle,
     private readonly log: FailedAuthenticationLog,
@@ -24,13 +27,24 @@ export class AuthenticationFailures {
     private readonly limit: number,
   ) {}
 
+  retryAfterSeconds(address: string | undefined, keyHex?: string): number {
+    return this.throttle.retryAfterSeconds(address, keyHex);
+  }
+
   /**
    * Seconds the request must wait when its address is over AUTH_FAILURE_LIMIT and the key is
-   * unfamiliar (audited as `throttled`), or 0.
+   * unfamiliar (audited as `throttled`, its origin handed to the gate), or 0.
    */
-  retryAfterSeconds(request: FastifyRequest, address: string | undefined, keyHex?: string): number {
+  throttledFor(
+    request: FastifyRequest,
+    address: string | undefined,
+    keyHex: string | undefined,
+    gate: ThrottledAddressGate,
+  ): number {
     const retryAfter = this.throttle.retryAfterSeconds(address, keyHex);
-    if (retryAfter > 0) this.audit(request, address, 'throttled');
+    if (retryAfter === 0) return 0;
+    this.audit(request, address, 'throttled');
+    gate.remember(request, address);
     return retryAfter;
   }
 
@@ -41,9 +55,34 @@ export class AuthenticationFailures {
       .code(429)
       .header('retry-after', String(retryAfter))
       .type('application/json; charset=utf-8')
-      .send(
-        `{"statusCode":429,"name":"rate_limit_exceeded","message":"Authorization: too many failed authentications from this address (AUTH_FAILURE_LIMIT: ${this.limit} per ${AUTH_FAILURE_WINDOW_SECONDS} s); retry after ${retryAfter} s"}`,
-      );
+      .send(this.throttledBody(retryAfter));
+  }
+
+  /** The same 429 straight on Node's response, audited under the route `*`. */
+  answerThrottled(address: string | undefined, response: ServerResponse, retryAfter: number): void {
+    this.log.record({
+      reason: 'throttled',
+      ip: address,
+      route: '*',
+      requestId: null,
+      tenantId: null,
+      actorKeyId: null,
+    });
+    const body = this.throttledBody(retryAfter);
+    response.writeHead(429, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'retry-after': String(retryAfter),
+    });
+    response.end(body);
+  }
+
+  private throttledBody(retryAfter: number): string {
+    return JSON.stringify({
+      statusCode: 429,
+      name: 'rate_limit_exceeded',
+      message: `Authorization: too many failed authentications from this address (AUTH_FAILURE_LIMIT: ${this.limit} per ${AUTH_FAILURE_WINDOW_SECONDS} s); retry after ${retryAfter} s`,
+    });
   }
 
   /** Counts the failure against the address and returns the 401 to throw. */

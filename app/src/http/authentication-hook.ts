@@ -12,16 +12,17 @@ import type { RateLimitDecision } from '../rate-limit/rate-limiter.js';
 import { RecentlyFailedKeys } from '../rate-limit/recently-failed-keys.js';
 import { ApiError } from './api-error.js';
 import { AuthenticationFailures } from './authentication-failures.js';
+import { bearerToken } from './bearer-token.js';
 import { clientAddress } from './client-address.js';
+import { ThrottledAddressGate } from './throttled-address-gate.js';
 import './fastify-types.js';
-
-const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
 
 interface Authenticators {
   readonly authenticator: KeyAuthenticator;
   readonly throttle: AuthFailureThrottle;
   readonly failedKeys: RecentlyFailedKeys;
   readonly failures: AuthenticationFailures;
+  readonly gate: ThrottledAddressGate;
 }
 
 /**
@@ -44,11 +45,15 @@ export function registerAuthentication(
   );
   const throttle = new AuthFailureThrottle(http.authFailureLimit);
   const failureLog = new FailedAuthenticationLog(pool, logger);
+  const failures = new AuthenticationFailures(throttle, failureLog, logger, http.authFailureLimit);
+  const gate = new ThrottledAddressGate(failures, http.trustProxy !== false);
+  gate.install(app);
   const authenticators: Authenticators = {
     authenticator,
     throttle,
     failedKeys: new RecentlyFailedKeys(),
-    failures: new AuthenticationFailures(throttle, failureLog, logger, http.authFailureLimit),
+    failures,
+    gate,
   };
   app.addHook('onClose', async () => failureLog.close());
   app.addHook('onRequest', async (request, reply) => {
@@ -117,15 +122,15 @@ type Authentication =
  * address with an unfamiliar key, and a key that failed moments ago, need no database round trip.
  */
 async function authenticate(
-  { authenticator, failures, throttle, failedKeys }: Authenticators,
+  { authenticator, failures, throttle, failedKeys, gate }: Authenticators,
   request: FastifyRequest,
 ): Promise<Authentication> {
   const address = clientAddress(request);
   const header = request.headers.authorization;
-  const token = header ? BEARER.exec(header)?.[1] : undefined;
+  const token = bearerToken(header);
   const hash = token ? hashApiKey(token) : undefined;
   const keyHex = hash?.toString('hex');
-  const retryAfter = failures.retryAfterSeconds(request, address, keyHex);
+  const retryAfter = failures.throttledFor(request, address, keyHex, gate);
   if (retryAfter > 0) return { retryAfter };
   if (!header) {
     throw failures.fail(
