@@ -28,9 +28,10 @@ interface Authenticators {
 /**
  * On every route that names a permission: authenticate the Bearer key (401, audited when it
  * fails; 429 once the client address has failed AUTH_FAILURE_LIMIT times this minute, its
- * unfamiliar keys still being looked up counted as failures), count
- * the request against the key's rate limit (429 with Retry-After), then check the permission
- * (403). Runs before the body is read, so rejected requests cost little.
+ * unfamiliar keys still being looked up counted as failures), count the request against the
+ * key's rate limit (429 with Retry-After), then check the permission (403). Runs before the body
+ * is read, so rejected requests cost little; a throttled address's next requests are answered
+ * by the ThrottledAddressGate before Fastify sees them.
  */
 export function registerAuthentication(
   app: FastifyInstance,
