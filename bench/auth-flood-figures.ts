@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { BOOTSTRAP_KEY, startMigratedPostgres } from '../test/api/api-harness.js';
 import { freePort } from '../test/support/postgres.js';
 import { spawnApp, waitForHealthy } from './lib/app-child.js';
 
 /**
  * One-off figures for issue 12 item 2: the valid key's latency (p50/p99) alone, then while a
- * separate process sends 5,000 bad-key requests, 500 at a time, to the built bundle.
+ * separate process sends 5,000 bad-key requests, 500 at a time, to the built bundle; and the
+ * ratio of the two p99s, with the machine's load average next to it (see docs/performance.md).
  */
 const postgres = await startMigratedPostgres();
 const port = await freePort();
@@ -63,8 +65,15 @@ const figure = (values: number[]) => ({
   p50: quantile(values, 0.5)?.toFixed(1),
   p99: quantile(values, 0.99)?.toFixed(1),
 });
+const p99Ratio = (quantile(during, 0.99) ?? 0) / (quantile(baseline, 0.99) ?? 1);
 console.log(
-  JSON.stringify({ baseline: figure(baseline), during: figure(during), flood: floodOutput.trim() }),
+  JSON.stringify({
+    baseline: figure(baseline),
+    during: figure(during),
+    p99_ratio: p99Ratio.toFixed(1),
+    load_average_1m: loadavg()[0]?.toFixed(1),
+    flood: floodOutput.trim(),
+  }),
 );
 await app.stop();
 await postgres.destroy();

@@ -1,12 +1,45 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type ApiResponse, call, eventually, useApiTestbed } from './api-harness.js';
+import { hashApiKey } from '../../app/src/auth/api-key-secret.js';
+import {
+  type ApiResponse,
+  type ApiServer,
+  BOOTSTRAP_KEY,
+  call,
+  eventually,
+  useApiTestbed,
+} from './api-harness.js';
 
 const FLOOD = 5_000;
 const AT_A_TIME = 500;
+const LIMIT = 30;
+
+/**
+ * Counts the key hashes the server looks up in PostgreSQL (the statement still runs): every
+ * hash but the bootstrap key's, presented by the flooders.
+ */
+function countBadKeyLookups(server: ApiServer): { readonly count: number } {
+  const pool: { query: (...args: unknown[]) => unknown } = server.pool;
+  const query = pool.query.bind(server.pool);
+  const bootstrap = hashApiKey(BOOTSTRAP_KEY);
+  const counter = { count: 0 };
+  pool.query = (...args: unknown[]) => {
+    const config = args[0] as { name?: string; values?: unknown[] };
+    if (config?.name === 'selfmx_find_keys_and_count') {
+      const hashes = config.values?.[0] as Buffer[];
+      counter.count += hashes.filter((hash) => !hash.equals(bootstrap)).length;
+    }
+    return query(...args);
+  };
+  return counter;
+}
 
 describe('a flood of bad keys cannot exhaust the pool or the disk', () => {
-  const api = useApiTestbed({ RATE_LIMIT_REQUESTS: '1000000', AUTH_FAILURE_LIMIT: '30' });
+  const api = useApiTestbed({
+    RATE_LIMIT_REQUESTS: '1000000',
+    AUTH_FAILURE_LIMIT: String(LIMIT),
+    TRUST_PROXY: '127.0.0.1/32',
+  });
 
   test(`${FLOOD} bad-key requests, ${AT_A_TIME} at a time, beside a valid key`, async () => {
     const { rows: before } = await api.db.query<{ id: string }>(
@@ -14,6 +47,8 @@ describe('a flood of bad keys cannot exhaust the pool or the disk', () => {
     );
     const baseline = await api.server.call('GET', '/v1/emails?limit=1');
     assert.equal(baseline.status, 200);
+    const lookups = countBadKeyLookups(api.server);
+    const startedMinute = Math.floor(Date.now() / 60_000);
 
     const flood: ApiResponse[] = [];
     let flooding = true;
@@ -29,6 +64,8 @@ describe('a flood of bad keys cannot exhaust the pool or the disk', () => {
     const valid: ApiResponse[] = [];
     while (flooding) valid.push(await api.server.call('GET', '/v1/emails?limit=1'));
     await floodDone;
+    // The limit is per address and minute: a flood across a minute boundary gets it twice.
+    const minutes = Math.floor(Date.now() / 60_000) - startedMinute + 1;
 
     assert.equal(flood.length, FLOOD);
     assert.deepEqual(
@@ -37,12 +74,14 @@ describe('a flood of bad keys cannot exhaust the pool or the disk', () => {
     );
     const statuses = new Set(flood.map((response) => response.status));
     assert.deepEqual([...statuses].sort(), [401, 429]);
-    // Lookups already under way when the limit is reached still answer 401.
+    // A lookup still under way counts as a failure already: the first wave cannot get past.
     const refused = flood.filter((response) => response.status === 401).length;
-    assert.ok(refused >= 30 && refused < 30 + AT_A_TIME, `${refused} answered 401`);
+    assert.ok(refused >= LIMIT && refused <= LIMIT * minutes, `${refused} answered 401`);
+    assert.equal(lookups.count, refused, 'throttled requests are answered without a key lookup');
     const throttled = flood.find((response) => response.status === 429);
     assert.match(throttled?.headers.get('retry-after') ?? '', /^\d+$/);
     assert.match(throttled?.body.message, /AUTH_FAILURE_LIMIT/);
+    assert.equal(throttled?.body.name, 'rate_limit_exceeded');
 
     assert.ok(valid.length > 0);
     assert.deepEqual(
@@ -60,5 +99,40 @@ describe('a flood of bad keys cannot exhaust the pool or the disk', () => {
       return rows[0]?.failures === FLOOD ? rows[0] : undefined;
     });
     assert.ok(recorded.rows <= 50, `${recorded.rows} audit rows for ${FLOOD} failures`);
+    // Once an address is throttled, its requests are answered before Fastify routes them.
+    const { rows: gated } = await api.db.query<{ failures: number }>(
+      `SELECT coalesce(sum((detail->>'count')::int), 0)::int AS failures FROM audit_logs
+       WHERE action = 'auth.failed' AND target_id = '*' AND detail->>'reason' = 'throttled'
+         AND id > $1`,
+      [before[0]?.id],
+    );
+    assert.ok((gated[0]?.failures ?? 0) >= FLOOD / 2, `${gated[0]?.failures} answered by the gate`);
+  });
+
+  test('one bad key from many addresses is looked up once, and every failure is audited', async () => {
+    const { rows: before } = await api.db.query<{ id: string }>(
+      `SELECT coalesce(max(id), 0)::text AS id FROM audit_logs`,
+    );
+    const lookups = countBadKeyLookups(api.server);
+    const fromAddress = (i: number) =>
+      api.server.call('GET', '/v1/emails', {
+        key: 'smx_the_same_bad_key',
+        headers: { 'x-forwarded-for': `203.0.113.${i % 250}` },
+      });
+    const first = await fromAddress(0);
+    assert.equal(first.status, 401);
+    const rest = await Promise.all(Array.from({ length: AT_A_TIME }, (_, i) => fromAddress(i)));
+    assert.deepEqual([...new Set(rest.map((response) => response.status))], [401]);
+    assert.equal(lookups.count, 1, 'a key that just failed is refused from memory');
+
+    await eventually(async () => {
+      const { rows } = await api.db.query<{ failures: number }>(
+        `SELECT coalesce(sum((detail->>'count')::int), 0)::int AS failures
+         FROM audit_logs WHERE action = 'auth.failed' AND detail->>'reason' = 'unknown'
+           AND id > $1`,
+        [before[0]?.id],
+      );
+      return rows[0]?.failures === AT_A_TIME + 1 ? true : undefined;
+    });
   });
 });

@@ -178,6 +178,8 @@ describe('hostile HTTP inputs: a 4xx naming the field, or normal service', () =>
       headers: forwardedFrom(flooder),
     });
     assert.equal(missing.status, 429);
+    const health = await api.server.call('GET', '/health', { headers: forwardedFrom(flooder) });
+    assert.equal(health.status, 200, 'only the API routes are throttled');
   });
 
   const slowCases: { name: string; head: string; trickled: string }[] = [

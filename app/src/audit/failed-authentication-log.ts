@@ -8,7 +8,8 @@ export interface FailedAuthentication {
   ip: string | undefined;
   /** `METHOD /route`. */
   route: string;
-  requestId: string;
+  /** Null for a request refused before Fastify gave it an id (see throttled-address-gate.ts). */
+  requestId: string | null;
   /** Set for a revoked key: the failure is attributed to its tenant. */
   tenantId: string | null;
   actorKeyId: string | null;
