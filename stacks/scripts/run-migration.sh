@@ -3,7 +3,7 @@
 # it, so that a release moves on only after its migrations are applied.
 #
 #   exit 0  the migrate container exited 0
-#   exit 1  it exited non-zero, or the task stopped without it finishing (capacity, image pull,
+#   exit 1  the migration lint refused the release (nothing started), or it exited non-zero, or the task stopped without it finishing (capacity, image pull,
 #           secrets...), or ECS refused to start it, or it did not stop within TIMEOUT_SECONDS,
 #           or describe-tasks failed DESCRIBE_ATTEMPTS times in a row
 #
@@ -15,7 +15,8 @@
 # The selfmx-aws stack runs it on every release (terraform_data local-exec). By hand, from the
 # repository root, take the stack's `migrate_command` output:
 #   $(terraform -chdir=cdktf.out/stacks/selfmx-aws output -raw migrate_command)
-# Needs the AWS CLI v2 only: answers are read with its --query and --output text, never evaluated.
+# Needs the AWS CLI v2 and node (for the lint): answers are read with the CLI's --query and
+# --output text, never evaluated.
 set -euo pipefail
 
 : "${AWS_REGION:?AWS_REGION is required}"
@@ -40,6 +41,16 @@ fi
 
 # `--output text` prints a JSON null as None.
 orEmpty() { [ "$1" = None ] && echo "" || echo "$1"; }
+
+# The release gate: the migrations this release ships are linted before any task starts (migrate
+# lints the pending ones again under its lock, before any DDL). Needs `npm run build`'s app/dist,
+# which the stack makes current at synth.
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+say "checking the migrations: selfmx migrate --check"
+if ! "${NODE_BIN:-node}" "${repo}/app/dist/selfmx.js" migrate --check >&2; then
+  say "FAILED: the migration lint refused this release before any task started; fix the migration or annotate it with a reason (docs/development.md)"
+  exit 1
+fi
 
 network="awsvpcConfiguration={subnets=[${SUBNETS}],securityGroups=[${SECURITY_GROUPS}],assignPublicIp=DISABLED}"
 say "starting ${TASK_DEFINITION} on cluster ${CLUSTER}"

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 // stacks/scripts/run-migration.sh against test/fixtures/ecs/aws, a stand-in for the AWS CLI that
 // replays ECS answers (run-task, describe-tasks, get-log-events) in the shape the ECS API
 // returns them, one directory per scenario, through --query and --output as the CLI applies them.
-// The script runs with a `node` on PATH that only records that it was called: the script needs
-// the AWS CLI alone (the fake CLI itself is started with this process's node by absolute path).
+// The script runs with a `node` on PATH that only records that it was called: it reads the CLI's
+// answers without node (the fake CLI and the lint run with this process's node by absolute path).
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const script = join(root, 'stacks/scripts/run-migration.sh');
 const fakeAws = join(root, 'test/fixtures/ecs');
@@ -53,6 +53,7 @@ function runMigration(scenario: string, extra: Record<string, string> = {}) {
       SECURITY_GROUPS: 'sg-0123456789abcdef0',
       LOG_GROUP: '/selfmx/prod',
       POLL_SECONDS: '0',
+      NODE_BIN: process.execPath,
       ...extra,
     },
   });
@@ -86,6 +87,28 @@ describe('run-migration.sh', () => {
     assert.ok(!run.calls.some((call) => call[1] === 'wait'));
     const logs = run.calls.find((call) => call[1] === 'get-log-events');
     assert.ok(logs?.includes('migrate/migrate/3f7b2a9c1d5e4f60a1b2c3d4e5f60718'));
+  });
+
+  test('the migration lint gates the release: a refused migration starts no task', () => {
+    const refusing = join(mkdtempSync(join(tmpdir(), 'selfmx-lint-')), 'node');
+    stateDirs.push(join(refusing, '..'));
+    writeFileSync(
+      refusing,
+      '#!/bin/sh\necho "$@" >&2\necho "migrations/x.sql:3: error require-concurrent-index-creation (emails)" >&2\nexit 1\n',
+      { mode: 0o755 },
+    );
+    const run = runMigration('success', { NODE_BIN: refusing });
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /app\/dist\/selfmx\.js migrate --check/);
+    assert.match(run.stderr, /error require-concurrent-index-creation/);
+    assert.match(run.stderr, /lint refused this release before any task started/);
+    assert.deepEqual(run.calls, [], 'no AWS call was made');
+  });
+
+  test('the shipped migrations pass the gate (the built bundle)', () => {
+    const run = runMigration('success');
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /migration lint: 0 error\(s\)/);
   });
 
   test("reads the answers with the CLI's --query, never by running node on them", () => {
