@@ -43,7 +43,14 @@ describe('the app reads through its declarations', () => {
       apiKeysPerTenant: 100,
       requestTimeoutSeconds: 30,
     });
-    assert.deepEqual(config.queue, { workers: 4, retryAttempts: 3, retryDelaySeconds: 60 });
+    assert.deepEqual(config.queue, {
+      workers: 4,
+      retryAttempts: 100,
+      retryDelaySeconds: 60,
+      maxRetryDelaySeconds: 3600,
+      maxAgeSeconds: 259_200,
+      delayNoticeSeconds: 900,
+    });
     assert.deepEqual(config.smtp, {
       host: 'smtp.example.com',
       port: 587,

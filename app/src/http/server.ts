@@ -14,6 +14,7 @@ import { registerRequestLog } from './request-log.js';
 import type { RouteSpec } from './route-spec.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
+import { emailRetryRoute } from './routes/email-retry.js';
 import { emailRoutes } from './routes/emails.js';
 import { healthRoute } from './routes/health.js';
 import { logRoutes } from './routes/logs.js';
@@ -70,6 +71,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     metricsRoute(),
     openApiRoute(() => openApi),
     ...emailRoutes(deps),
+    emailRetryRoute(deps),
     ...logRoutes(deps),
     ...templateRoutes(deps),
     ...apiKeyRoutes(deps),
