@@ -39,6 +39,13 @@ describe('permission matrix: every endpoint × every permission', () => {
       request: () => ({ path: `/v1/emails/${emailId}` }),
     },
     {
+      method: 'POST',
+      path: '/v1/emails/{id}/retry',
+      permission: 'send',
+      // A queued email cannot be retried: 409 to a key that may, 403 to one that may not.
+      request: () => ({ path: `/v1/emails/${emailId}/retry` }),
+    },
+    {
       method: 'GET',
       path: '/v1/logs',
       permission: 'logs:read',
