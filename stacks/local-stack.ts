@@ -1,15 +1,28 @@
+import { createHash } from 'node:crypto';
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { MIN_API_KEY_LENGTH } from './config/deployment-config.js';
 import type { LocalConfig } from './config/local-config.js';
-import { migrationEnvironment, serviceEnvironment } from './constructs/app-environment.js';
-import { AppContainer } from './constructs/docker/app-container.js';
+import {
+  containerEnv,
+  migrationEnvironment,
+  serviceEnvironment,
+} from './constructs/app-environment.js';
+import {
+  APP_HEALTHCHECK,
+  APP_HEALTHCHECK_COMMAND,
+  AppContainer,
+} from './constructs/docker/app-container.js';
 import { AppImage } from './constructs/docker/app-image.js';
+import { dockerfileBaseImage } from './constructs/docker/dockerfile-base-image.js';
+import { FrontProxy } from './constructs/docker/front-proxy.js';
 import { MailDelivery } from './constructs/docker/mail-delivery.js';
 import { MigrationJob } from './constructs/docker/migration-job.js';
 import { PostgresBackup } from './constructs/docker/postgres-backup.js';
 import { PostgresContainer } from './constructs/docker/postgres-container.js';
 import { PrivateNetwork } from './constructs/docker/private-network.js';
+import { READ_ONLY_ROOT_FILESYSTEM } from './constructs/docker/read-only-root.js';
+import { ReleaseInstance } from './constructs/docker/release-instance.js';
 import { addLocalOutputs } from './constructs/docker/stack-outputs.js';
 import { configureDockerTerraform } from './constructs/docker/terraform-setup.js';
 import { ensureReleaseArtifacts } from './constructs/release-artifacts.js';
@@ -28,8 +41,9 @@ export interface LocalStackProps {
 /**
  * selfmx-local: SelfMX on one Docker host. A private network; PostgreSQL 15 with a named volume
  * and the seed's healthcheck; scheduled pg_dump backups; the image built from this repository; a
- * migration job that must succeed before the app container of the release starts; Mailpit when no
- * SMTP relay is given.
+ * migration job that must succeed before the app container of the release starts; a front proxy
+ * that publishes the API and forwards to the healthy app, so that a release replaces the app
+ * without taking the port down; Mailpit when no SMTP relay is given.
  */
 export class LocalStack extends TerraformStack {
   readonly config: LocalConfig;
@@ -71,11 +85,24 @@ export class LocalStack extends TerraformStack {
     const log = { level: config.logLevel };
     const image = new AppImage(this, 'app-image', {
       env,
-      releaseHash: props.releaseHash ?? ensureReleaseArtifacts(),
+      ...(config.release === undefined
+        ? { releaseHash: props.releaseHash ?? ensureReleaseArtifacts() }
+        : { releaseHash: config.release, prebuilt: true }),
+    });
+    const appEnvironment = serviceEnvironment({
+      database,
+      log,
+      apiKey: apiKey.value,
+      smtp: mail.smtp,
+    });
+    const instance = new ReleaseInstance(this, 'release', {
+      tag: image.tag,
+      settings: [...containerEnv(appEnvironment), RELEASE_CONTAINER_FINGERPRINT].join('\n'),
     });
     const migration = new MigrationJob(this, 'migrate', {
       env,
       image,
+      instance,
       network,
       environment: migrationEnvironment({ database, log }),
       dependsOn: [postgres.container],
@@ -83,12 +110,23 @@ export class LocalStack extends TerraformStack {
     new AppContainer(this, 'app', {
       env,
       image,
+      instance,
       network,
-      environment: serviceEnvironment({ database, log, apiKey: apiKey.value, smtp: mail.smtp }),
-      publish: { port: config.http.port, address: config.http.bindAddress },
+      environment: appEnvironment,
       dependsOn: [migration.container, ...(mail.mailCatcher ? [mail.mailCatcher.container] : [])],
+    });
+    new FrontProxy(this, 'front', {
+      env,
+      network,
+      nodeImage: dockerfileBaseImage(),
+      publish: { port: config.http.port, address: config.http.bindAddress },
     });
 
     addLocalOutputs(this, { ...config, apiKey, postgres, mailCatcher: mail.mailCatcher });
   }
 }
+
+/** The release containers' settings that are not in their environment (see ReleaseInstance). */
+const RELEASE_CONTAINER_FINGERPRINT = createHash('sha256')
+  .update(JSON.stringify([APP_HEALTHCHECK_COMMAND, APP_HEALTHCHECK, READ_ONLY_ROOT_FILESYSTEM]))
+  .digest('hex');

@@ -15,7 +15,7 @@ import { sampleEmailBody } from './sample-email.js';
 export function apiSqlPath(pool: pg.Pool, apiKey: string): () => Promise<void> {
   const hash = hashApiKey(apiKey);
   const authenticator = new KeyAuthenticator(pool, 1_000_000_000, 60);
-  const acceptor = new EmailAcceptor(pool);
+  const acceptor = new EmailAcceptor(pool, { scheduleMaxDays: 30 });
   let index = 0;
   return async () => {
     index += 1;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { claimEmails, reclaimExpiredLeases } from '../../app/src/queue/queue-store.js';
+import { promoteDueScheduledEmails } from '../../app/src/queue/scheduled-emails.js';
 
 interface CapturedQuery {
   text: string;
@@ -29,15 +30,18 @@ async function capture(
 }
 
 /**
- * EXPLAIN (ANALYZE, BUFFERS) of the workers' claim query and of the expired-lease sweep that runs
- * before every claim, each inside a transaction that is rolled back (EXPLAIN ANALYZE of an
- * UPDATE really updates). Returns the plans as text.
+ * EXPLAIN (ANALYZE, BUFFERS) of the workers' claim query, of the expired-lease sweep that runs
+ * before every claim and of the promotion of due scheduled emails that starts each claim, each
+ * inside a transaction that is rolled back (EXPLAIN ANALYZE of an UPDATE really updates).
+ * Returns the plans as text.
  */
 export async function explainQueueQueries(
   pool: pg.Pool,
-): Promise<{ claim: string; reclaim: string }> {
+): Promise<{ claim: string; reclaim: string; promote: string }> {
+  // claimEmails promotes first, then claims: the capture keeps its last query, the claim.
   const claim = await capture((db) => claimEmails(db, 'bench-explain#0', 10, 120));
   const reclaim = await capture((db) => reclaimExpiredLeases(db, 4));
+  const promote = await capture((db) => promoteDueScheduledEmails(db));
   const client = await pool.connect();
   const explain = async ({ text, values }: CapturedQuery) => {
     await client.query('BEGIN');
@@ -52,7 +56,11 @@ export async function explainQueueQueries(
     }
   };
   try {
-    return { claim: await explain(claim), reclaim: await explain(reclaim) };
+    return {
+      claim: await explain(claim),
+      reclaim: await explain(reclaim),
+      promote: await explain(promote),
+    };
   } finally {
     client.release();
   }

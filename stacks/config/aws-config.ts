@@ -1,3 +1,4 @@
+import type { AppRoleMember } from '../../app/src/config/app-environment-spec.js';
 import { ConfigError } from '../../app/src/config/config-error.js';
 import type { Env, EnvReader } from '../../app/src/config/env-reader.js';
 import {
@@ -54,6 +55,8 @@ export interface AwsConfig extends DeploymentConfig {
     readonly backupRetentionDays: number;
   };
   readonly app: {
+    /** The member of `selfmx_app` that serve logs in as and the migration job sets up. */
+    readonly databaseUser: AppRoleMember;
     readonly count: number;
     /** Fargate task CPU units and memory (MiB). */
     readonly cpu: number;
@@ -87,6 +90,7 @@ export function loadAwsConfig(env: Env): AwsConfig {
   }
   const instanceClass = readInstanceClass(read);
   const app = Object.freeze({
+    databaseUser: `selfmx_app_${read.value('SELFMX_APP_DB_USER')}` as const,
     count: read.value('SELFMX_APP_COUNT'),
     ...readTaskSize(read),
     deploymentMaximumPercent: DEPLOYMENT_MAXIMUM_PERCENT,

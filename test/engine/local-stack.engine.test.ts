@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -72,6 +73,57 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
     return synthesized.json;
   };
   const apiKey = () => engine.attribute('random_password.api_key', 'result');
+  /** Every app container of the environment (running or not), by its labels. */
+  const appContainers = async () => {
+    const ids = await dockerOk([
+      'ps',
+      '-aq',
+      '--filter',
+      `label=selfmx.env=${ENV}`,
+      '--filter',
+      'label=selfmx.role=app',
+    ]);
+    return Promise.all(
+      ids
+        .split('\n')
+        .filter(Boolean)
+        .map((id) => inspect('container', id)),
+    );
+  };
+  /** The releases of the healthy app containers: what the front can forward to. */
+  const servingReleases = async () =>
+    (await appContainers())
+      .filter((app) => app.State.Running && app.State.Health?.Status === 'healthy')
+      .map((app) => app.Config.Labels['selfmx.release'] as string);
+  /**
+   * /health through the published port answers 200, again and again, each on a new connection
+   * (the front closes connections to an app that is gone; a client then reconnects).
+   */
+  const assertServing = async () => {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const { status, body } = await new Promise<{ status?: number; body: string }>(
+        (resolve, reject) => {
+          get({ host: '127.0.0.1', port: httpPort, path: '/health', agent: false }, (response) => {
+            let body = '';
+            response.on('data', (chunk) => {
+              body += chunk;
+            });
+            response.on('end', () => resolve({ status: response.statusCode, body }));
+          }).once('error', reject);
+        },
+      );
+      assert.equal(status, 200, body);
+    }
+  };
+  const migrateName = () => engine.attribute('docker_container.migrate', 'name');
+  /** A build context: app/dist as built, changed by `edit`, as a release of its own. */
+  const releaseContext = (name: string, edit: (dist: string) => void): string => {
+    const context = join(work, name);
+    cpSync(join(REPOSITORY_ROOT, 'app/dist'), join(context, 'app/dist'), { recursive: true });
+    cpSync(join(REPOSITORY_ROOT, '.dockerignore'), join(context, '.dockerignore'));
+    edit(join(context, 'app/dist'));
+    return context;
+  };
   const health = async (name: string) =>
     (await inspect('container', name))?.State?.Health?.Status as string | undefined;
   const api = async (path: string, key: string, body?: unknown) => {
@@ -162,16 +214,18 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
     await engine.apply(synth());
     assert.equal(await health(`${ENV}-selfmx-postgres`), 'healthy');
     assert.equal(engine.attribute('docker_container.migrate', 'exit_code'), '0');
-    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
-    const app = await inspect('container', `${ENV}-selfmx-app`);
+    const [app, ...others] = await appContainers();
+    assert.equal(others.length, 0);
+    assert.equal(app.State.Health.Status, 'healthy');
     assert.equal(app.HostConfig.RestartPolicy.Name, 'unless-stopped');
-    assert.equal(app.Config.Labels['selfmx.role'], 'app');
     assert.equal(app.Config.User, 'node');
     assert.equal(app.HostConfig.ReadonlyRootfs, true);
-    assert.equal(
-      (await inspect('container', `${ENV}-selfmx-migrate`)).HostConfig.ReadonlyRootfs,
-      true,
-    );
+    assert.deepEqual(app.HostConfig.PortBindings ?? {}, {}, 'only the front publishes the port');
+    const front = await inspect('container', `${ENV}-selfmx-front`);
+    assert.equal(front.State.Health.Status, 'healthy');
+    assert.equal(front.HostConfig.ReadonlyRootfs, true);
+    assert.equal((await inspect('container', migrateName())).HostConfig.ReadonlyRootfs, true);
+    await assertServing();
     // The backup container takes one backup when it starts.
     await until(
       async () => (readdirSync(backups).some((f) => f.endsWith('.dump')) ? true : undefined),
@@ -184,23 +238,26 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
     );
   });
 
-  it('runs the next release: the job exits 0 with nothing to do, and the app stays healthy', async () => {
+  it('runs the next release: the job exits 0 with nothing to do, and the new app replaces the old', async () => {
+    const frontId = (await inspect('container', `${ENV}-selfmx-front`)).Id;
     await engine.apply(synth('b'.repeat(64)));
     assert.equal(engine.attribute('docker_container.migrate', 'exit_code'), '0');
     assert.match(
       engine.attribute('docker_container.migrate', 'logs'),
       /no migrations to run|nothing to do|up to date/i,
     );
-    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
+    assert.deepEqual(await servingReleases(), ['b'.repeat(12)]);
+    assert.equal((await appContainers()).length, 1, 'the previous app is destroyed');
+    assert.equal((await inspect('container', `${ENV}-selfmx-front`)).Id, frontId, 'front kept');
+    await assertServing();
   });
 
-  it('stops a release whose migration fails, and reports the job output', async () => {
-    const context = join(work, 'broken-release');
-    cpSync(join(REPOSITORY_ROOT, 'app/dist'), join(context, 'app/dist'), { recursive: true });
-    cpSync(join(REPOSITORY_ROOT, '.dockerignore'), join(context, '.dockerignore'));
-    writeFileSync(
-      join(context, 'app/dist/migrations/9999999999999_broken.sql'),
-      '-- Up Migration\nSELECT * FROM table_that_does_not_exist;\n-- Down Migration\n',
+  it('stops a release whose migration fails: the old app keeps serving, the apply shows the job output', async () => {
+    const context = releaseContext('broken-migration', (dist) =>
+      writeFileSync(
+        join(dist, 'migrations/9999999999999_broken.sql'),
+        '-- Up Migration\nSELECT * FROM table_that_does_not_exist;\n-- Down Migration\n',
+      ),
     );
     const json = synth('c'.repeat(64));
     json.resource.docker_image.app_image.build.context = context;
@@ -209,14 +266,50 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
       assert.match(error.message, /table_that_does_not_exist/, 'the apply shows the job output');
       return true;
     });
-    const app = await inspect('container', `${ENV}-selfmx-app`);
+    assert.deepEqual(await servingReleases(), ['b'.repeat(12)], 'the old release still serves');
     assert.ok(
-      app === undefined || !app.Config.Labels['selfmx.release']?.startsWith('cccc'),
-      'no app of the failed release started',
+      (await appContainers()).every(
+        (app) => app.Config.Labels['selfmx.release'] !== 'c'.repeat(12),
+      ),
+      'no app of the failed release was created',
     );
-    // The release after the fix goes through.
-    await engine.apply(synth('b'.repeat(64)));
-    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
+    await assertServing();
+    // The release after the fix goes through, and replaces the old app.
+    await engine.apply(synth('d'.repeat(64)));
+    assert.deepEqual(await servingReleases(), ['d'.repeat(12)]);
+    assert.equal((await appContainers()).length, 1);
+    await assertServing();
+  });
+
+  it('rollback drill: a release that never gets healthy leaves the previous one serving; SELFMX_RELEASE deploys it again', async () => {
+    const context = releaseContext('unhealthy-release', (dist) => {
+      const bundle = join(dist, 'selfmx.js');
+      writeFileSync(
+        bundle,
+        `if (process.argv[2] === 'serve') { console.error('this release cannot serve'); process.exit(1); }\n${readFileSync(bundle, 'utf8')}`,
+      );
+    });
+    const json = synth('e'.repeat(64));
+    json.resource.docker_image.app_image.build.context = context;
+    await assert.rejects(engine.apply(json), (error: Error) => {
+      assert.match(error.message, /docker_container\.app: container is/);
+      assert.match(error.message, /this release cannot serve/);
+      return true;
+    });
+    assert.equal(engine.attribute('docker_container.migrate', 'exit_code'), '0');
+    assert.deepEqual(await servingReleases(), ['d'.repeat(12)], 'the previous release serves');
+    await assertServing();
+
+    await engine.apply(synth(undefined, { SELFMX_RELEASE: 'd'.repeat(12) }));
+    assert.deepEqual(await servingReleases(), ['d'.repeat(12)]);
+    const apps = await appContainers();
+    assert.deepEqual(
+      apps.map((app) => app.Config.Labels['selfmx.release']),
+      ['d'.repeat(12)],
+      'the failed release and the replaced container are gone',
+    );
+    assert.equal(engine.attribute('docker_container.migrate', 'exit_code'), '0');
+    await assertServing();
   });
 
   it('restore drill: backup, destroy (containers, network, data volume), recreate, restore; every email and key is back', async () => {
@@ -228,26 +321,26 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
     assert.ok(file, taken);
     const hostFile = join(backups, file.slice(file.lastIndexOf('/') + 1));
 
-    const withData = synth('b'.repeat(64));
+    const withData = synth(undefined, { SELFMX_RELEASE: 'd'.repeat(12) });
     await engine.destroy(withData);
     assert.equal(await dockerOk(['ps', '-aq', '--filter', `label=selfmx.env=${ENV}`]), '');
     assert.equal(await inspect('network', `${ENV}-selfmx-network`), undefined);
     assert.equal(await inspect('volume', `${ENV}-selfmx-postgres-data`), undefined);
     assert.ok(readdirSync(backups).includes(hostFile.slice(backups.length + 1)), 'backups stay');
     await engine.apply(withData);
-    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
+    assert.deepEqual(await servingReleases(), ['d'.repeat(12)]);
     assert.notEqual((await api(`/v1/emails/${ids[0]}`, key.body.token ?? '')).status, 200);
 
     const restore = await execFileAsync('bash', [RESTORE_SCRIPT, ENV, hostFile], {
       env: { ...process.env, DOCKER },
     });
     assert.match(restore.stdout, /done/);
-    assert.equal(await health(`${ENV}-selfmx-app`), 'healthy');
+    assert.deepEqual(await servingReleases(), ['d'.repeat(12)]);
     for (const id of ids) {
       const email = await api(`/v1/emails/${id}`, key.body.token ?? '');
       assert.equal(email.status, 200, JSON.stringify(email.body));
     }
-    const migrate = await inspect('container', `${ENV}-selfmx-migrate`);
+    const migrate = await inspect('container', migrateName());
     const status = await docker([
       'run',
       '--rm',

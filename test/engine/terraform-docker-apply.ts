@@ -13,23 +13,35 @@ import {
 import { docker, dockerOk, inspect } from './docker-cli.js';
 import { engineApi } from './engine-api.js';
 
+/** One object in the state: the resolved configuration it was applied with, and its attributes. */
+interface StateObject {
+  config: string;
+  attributes: Record<string, string>;
+  /** Its creation failed after it existed (e.g. never healthy): the next apply replaces it. */
+  tainted?: boolean;
+}
+
 /**
  * Applies a synthesized selfmx-local (cdk.tf.json) to the Docker engine the way `terraform
  * apply` with the docker provider would, for the attributes the stack uses: network, volume,
- * images (pulled ones must exist: no registry here; built ones with `docker build`), containers
- * with env, networks, ports, volumes, tmpfs, upload, restart policy, labels, read_only,
- * healthcheck + `wait`, `removed` blocks,
- * `attach` + `logs` + `must_run = false`, and the `self.exit_code == 0` postcondition.
- * Terraform's own order for a replacement is kept: containers to replace are destroyed first
- * (dependents before what they depend on), then everything is created in dependency order.
- * Terraform and the provider are the only parts simulated here.
+ * images (pulled ones must exist: no registry here; built ones with `docker build`), random ids,
+ * containers with env, networks and aliases, ports, volumes, tmpfs, upload, user, restart policy,
+ * labels, read_only, healthcheck + `wait`, `removed` blocks, `attach` + `logs` +
+ * `must_run = false`, and the `self.exit_code == 0` postcondition.
+ * Terraform's order for a replacement is kept:
+ * - create_before_destroy, which Terraform also forces on everything such a resource depends on:
+ *   the replacement is created first (in dependency order); the old object becomes deposed and
+ *   is destroyed (dependents first) only once every creation succeeded. A failed apply leaves
+ *   the deposed objects in place; a later apply that succeeds destroys them.
+ * - otherwise destroy first: the old object is destroyed, then the new one created.
+ * A container that was created but never became healthy is kept as tainted, as the provider
+ * leaves it. Terraform and the provider are the only parts simulated here.
  */
 export class TerraformDockerApply {
-  /** Terraform state: address -> the resolved configuration it was applied with + attributes. */
-  private readonly state = new Map<
-    string,
-    { config: string; attributes: Record<string, string> }
-  >();
+  /** Terraform state: address -> the current object. */
+  private readonly state = new Map<string, StateObject>();
+  /** Deposed objects: replaced create-before-destroy, not destroyed yet. */
+  private deposed: { address: string; object: StateObject }[] = [];
 
   /** @param stackDirectory where cdk.tf.json lies: Terraform's working directory. */
   constructor(private readonly stackDirectory: string) {}
@@ -47,40 +59,68 @@ export class TerraformDockerApply {
       this.state.delete(removed.from);
     }
     const order = dependencyOrder(json);
+    const createFirst = createBeforeDestroyAddresses(json, order);
     const replaced = new Set<string>();
-    for (const address of order.filter((a) => !a.startsWith('docker_container.'))) {
-      if (await this.applyOne(json, address)) replaced.add(address);
-    }
-    const containers = order.filter((a) => a.startsWith('docker_container.'));
-    const toReplace = containers.filter((address) => {
+    for (const address of order) {
       const item = this.item(json, address);
+      const previous = this.state.get(address);
+      const config = this.configOf(json, address);
       const triggered = (item.lifecycle?.replace_triggered_by ?? []).some((t: string) =>
         replaced.has(t),
       );
-      const previous = this.state.get(address);
-      return (
-        previous !== undefined && (triggered || previous.config !== this.configOf(json, address))
-      );
-    });
-    for (const address of [...toReplace].reverse()) await this.destroyContainer(address);
-    for (const address of containers) await this.applyOne(json, address);
+      if (previous !== undefined && !previous.tainted && !triggered && previous.config === config) {
+        this.checkPostconditions(json, address, previous.attributes);
+        continue;
+      }
+      if (previous !== undefined) {
+        if (createFirst.has(address)) this.deposed.push({ address, object: previous });
+        else await this.destroyObject(json, address, previous);
+        this.state.delete(address);
+      }
+      await this.create(json, address, config);
+      replaced.add(address);
+    }
+    // Dependents' old objects first.
+    const position = (address: string) => order.indexOf(address);
+    const deposed = [...this.deposed].sort((a, b) => position(b.address) - position(a.address));
+    for (const { address, object } of deposed) {
+      await this.destroyObject(json, address, object);
+      this.deposed = this.deposed.filter((entry) => entry.object !== object);
+    }
   }
 
   /** `terraform destroy`: containers, then images not kept locally, volumes, the network. */
   async destroy(json: TerraformJson): Promise<void> {
-    for (const address of dependencyOrder(json).reverse()) {
-      const [type] = address.split('.');
-      const state = this.state.get(address);
-      if (state === undefined) continue;
-      if (type === 'docker_container') await this.destroyContainer(address);
-      else if (type === 'docker_image' && !this.item(json, address).keep_locally)
-        await docker(['image', 'rm', state.attributes.name ?? '']);
-      else if (type === 'docker_volume')
-        await engineApi('DELETE', `/volumes/${state.attributes.name}`);
-      else if (type === 'docker_network')
-        await engineApi('DELETE', `/networks/${state.attributes.name}`);
+    const order = dependencyOrder(json);
+    for (const { address, object } of this.deposed) await this.destroyObject(json, address, object);
+    this.deposed = [];
+    for (const address of order.reverse()) {
+      const object = this.state.get(address);
+      if (object === undefined) continue;
+      await this.destroyObject(json, address, object);
       this.state.delete(address);
     }
+  }
+
+  private async destroyObject(json: TerraformJson, address: string, object: StateObject) {
+    const [type] = address.split('.');
+    const { attributes } = object;
+    if (type === 'docker_container') {
+      if (attributes.id === undefined) return;
+      // The provider stops a container with destroy_grace_seconds first (SIGTERM, then SIGKILL).
+      const grace = JSON.parse(object.config).destroy_grace_seconds;
+      if (grace !== undefined)
+        await engineApi(
+          'POST',
+          `/containers/${attributes.id}/stop?t=${grace}`,
+          undefined,
+          [204, 304, 404],
+        );
+      await engineApi('DELETE', `/containers/${attributes.id}?force=true`, undefined, [204, 404]);
+    } else if (type === 'docker_image' && !this.item(json, address).keep_locally)
+      await docker(['image', 'rm', attributes.name ?? '']);
+    else if (type === 'docker_volume') await engineApi('DELETE', `/volumes/${attributes.name}`);
+    else if (type === 'docker_network') await engineApi('DELETE', `/networks/${attributes.name}`);
   }
 
   private item(json: TerraformJson, address: string): TerraformJson {
@@ -102,39 +142,60 @@ export class TerraformDockerApply {
     return resolveInterpolations(text, this.lookup);
   }
 
-  /** Creates the resource when it is new or its configuration changed; true when it did. */
-  private async applyOne(json: TerraformJson, address: string): Promise<boolean> {
-    const [type] = address.split('.');
-    const config = this.configOf(json, address);
-    if (this.state.get(address)?.config === config) return false;
+  /** Creates the object; a container that exists but failed its wait is kept, tainted. */
+  private async create(json: TerraformJson, address: string, config: string): Promise<void> {
+    const [type = ''] = address.split('.');
     const spec = JSON.parse(config);
-    const attributes = await this.create(type ?? '', address, spec);
-    this.state.set(address, { config, attributes });
-    if (type === 'docker_container') {
-      for (const check of this.item(json, address).lifecycle?.postcondition ?? []) {
-        // The one condition the stack uses; anything else must be taught here first.
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression
-        if (check.condition !== '${self.exit_code == 0}') {
-          throw new Error(`${address}: cannot evaluate the postcondition ${check.condition}`);
-        }
-        const holds = String(attributes.exit_code === '0');
-        if (holds !== 'true') {
-          throw new Error(
-            `Error: Resource postcondition failed on ${address}: ${check.error_message}\n${attributes.logs ?? ''}`,
-          );
-        }
-      }
+    let attributes: Record<string, string>;
+    try {
+      attributes = await this.createObject(type, address, spec);
+    } catch (error) {
+      const created = (error as { created?: Record<string, string> }).created;
+      if (created !== undefined)
+        this.state.set(address, { config, attributes: created, tainted: true });
+      throw error;
     }
-    return true;
+    this.state.set(address, { config, attributes });
+    this.checkPostconditions(json, address, attributes);
   }
 
-  private async create(type: string, address: string, spec: any): Promise<Record<string, string>> {
+  /** Terraform checks postconditions after apply, and again at every plan. */
+  private checkPostconditions(
+    json: TerraformJson,
+    address: string,
+    attributes: Record<string, string>,
+  ): void {
+    for (const check of this.item(json, address).lifecycle?.postcondition ?? []) {
+      // The one condition the stack uses; anything else must be taught here first.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression
+      if (check.condition !== '${self.exit_code == 0}') {
+        throw new Error(`${address}: cannot evaluate the postcondition ${check.condition}`);
+      }
+      if (attributes.exit_code !== '0') {
+        const message = String(check.error_message).replace(
+          /\$\{self\.([a-z_]+)\}/g,
+          (_m, name: string) => attributes[name] ?? '',
+        );
+        throw new Error(
+          `Error: Resource postcondition failed on ${address}: ${message}\n${attributes.logs ?? ''}`,
+        );
+      }
+    }
+  }
+
+  private async createObject(
+    type: string,
+    address: string,
+    spec: any,
+  ): Promise<Record<string, string>> {
     const labels = Object.fromEntries(
       (spec.labels ?? []).map((l: { label: string; value: string }) => [l.label, l.value]),
     );
     switch (type) {
       case 'random_password':
         return { result: randomBytes(spec.length).toString('hex').slice(0, spec.length) };
+      case 'random_id':
+        return { hex: randomBytes(spec.byte_length).toString('hex') };
       case 'docker_network':
         if ((await inspect('network', spec.name)) === undefined) {
           await engineApi('POST', '/networks/create', {
@@ -186,11 +247,12 @@ export class TerraformDockerApply {
   ): Promise<Record<string, string>> {
     const nanoseconds = (duration?: string) =>
       duration === undefined ? undefined : Number.parseFloat(duration) * 1e9;
-    const network = spec.networks_advanced?.[0]?.name;
+    const network = spec.networks_advanced?.[0];
     const ports = spec.ports ?? [];
     const body = {
       Image: spec.image,
       Cmd: spec.command,
+      User: spec.user,
       Env: spec.env ?? [],
       Labels: labels,
       ExposedPorts: Object.fromEntries(ports.map((p: any) => [`${p.internal}/tcp`, {}])),
@@ -202,7 +264,7 @@ export class TerraformDockerApply {
         StartPeriod: nanoseconds(spec.healthcheck.start_period),
       },
       HostConfig: {
-        NetworkMode: network,
+        NetworkMode: network?.name,
         PortBindings: Object.fromEntries(
           ports.map((p: any) => [
             `${p.internal}/tcp`,
@@ -217,6 +279,9 @@ export class TerraformDockerApply {
         Tmpfs: spec.tmpfs,
         RestartPolicy: { Name: spec.restart ?? 'no' },
         ReadonlyRootfs: spec.read_only ?? false,
+      },
+      NetworkingConfig: network && {
+        EndpointsConfig: { [network.name]: { Aliases: network.aliases ?? [] } },
       },
     };
     const created = await engineApi<{ Id: string }>(
@@ -238,7 +303,11 @@ export class TerraformDockerApply {
         attributes.logs = logs.stdout + logs.stderr;
       }
     } else if (spec.wait) {
-      await this.waitHealthy(address, created.Id, (spec.wait_timeout ?? 60) * 1000);
+      try {
+        await this.waitHealthy(address, created.Id, (spec.wait_timeout ?? 60) * 1000);
+      } catch (error) {
+        throw Object.assign(error as Error, { created: attributes });
+      }
     }
     return attributes;
   }
@@ -264,7 +333,8 @@ export class TerraformDockerApply {
       const state = (await inspect('container', id))?.State;
       const health = state?.Health?.Status;
       if (health === 'healthy') return;
-      if (health === 'unhealthy' || !state?.Running || Date.now() > deadline) {
+      const exited = !state?.Running || state.Restarting || state.RestartCount > 0;
+      if (health === 'unhealthy' || exited || Date.now() > deadline) {
         const logs = await docker(['logs', '--tail', '50', id]);
         throw new Error(
           `${address}: container is ${health ?? state?.Status} (wanted healthy)\n${logs.stdout}${logs.stderr}`,
@@ -272,13 +342,6 @@ export class TerraformDockerApply {
       }
       await new Promise((done) => setTimeout(done, 500));
     }
-  }
-
-  private async destroyContainer(address: string): Promise<void> {
-    const id = this.state.get(address)?.attributes.id;
-    if (id !== undefined)
-      await engineApi('DELETE', `/containers/${id}?force=true`, undefined, [204, 404]);
-    this.state.delete(address);
   }
 }
 
@@ -293,4 +356,23 @@ function dependencyOrder(json: TerraformJson): string[] {
   };
   for (const address of resourceAddresses(json)) visit(address);
   return order;
+}
+
+/**
+ * The resources replaced create-before-destroy: those with `create_before_destroy = true` and,
+ * as Terraform forces it, everything they depend on, directly or not.
+ */
+function createBeforeDestroyAddresses(json: TerraformJson, order: string[]): Set<string> {
+  const result = new Set<string>();
+  const mark = (address: string) => {
+    if (result.has(address)) return;
+    result.add(address);
+    const [type = '', name = ''] = address.split('.');
+    for (const dependency of dependenciesOf(resource(json, type, name))) mark(dependency);
+  };
+  for (const address of order) {
+    const [type = '', name = ''] = address.split('.');
+    if (resource(json, type, name).lifecycle?.create_before_destroy === true) mark(address);
+  }
+  return result;
 }

@@ -76,6 +76,7 @@ describe('retention purge on PostgreSQL', () => {
     const [young] = await oldEmails(10, 'delivered');
     const [month] = await oldEmails(40, 'delivered');
     const [stillQueued] = await oldEmails(40, 'queued');
+    const [stillScheduled] = await oldEmails(40, 'scheduled');
     const [ancient] = await oldEmails(100, 'bounced');
     await api.db.query(
       `INSERT INTO audit_logs (tenant_id, action, created_at) VALUES
@@ -94,6 +95,8 @@ describe('retention purge on PostgreSQL', () => {
     assert.equal(youngRow.purged_at, null);
     const queuedRow = await content(stillQueued as string);
     assert.equal(queuedRow.text, 'body', 'an email still to send keeps its content');
+    const scheduledRow = await content(stillScheduled as string);
+    assert.equal(scheduledRow.text, 'body', 'a scheduled email keeps its content');
     const monthRow = await content(month as string);
     assert.deepEqual(
       [monthRow.html, monthRow.text, monthRow.attachments, monthRow.template_data],

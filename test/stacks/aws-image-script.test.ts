@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -17,7 +17,18 @@ after(() => {
   for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function buildAndPush(scenario: string) {
+const RELEASE = 'cf2c5440fbd6755a'.padEnd(64, '0');
+
+/** A build context whose app/dist was built from `built` (undefined: never built). */
+function buildContext(built: string | undefined): string {
+  const context = mkdtempSync(join(tmpdir(), 'selfmx-context-'));
+  stateDirs.push(context);
+  mkdirSync(join(context, 'app/dist'), { recursive: true });
+  if (built !== undefined) writeFileSync(join(context, 'app/dist/release-hash'), `${built}\n`);
+  return context;
+}
+
+function buildAndPush(scenario: string, context = buildContext(RELEASE)) {
   const state = mkdtempSync(join(tmpdir(), 'selfmx-fake-docker-'));
   stateDirs.push(state);
   const result = spawnSync(script, [], {
@@ -31,7 +42,8 @@ function buildAndPush(scenario: string) {
       REPOSITORY_URL: REPOSITORY,
       IMAGE_TAG: 'sha-cf2c5440fbd6755a',
       AWS_REGION: 'us-east-1',
-      BUILD_CONTEXT: '../../..',
+      BUILD_CONTEXT: context,
+      RELEASE_HASH: RELEASE,
     },
   });
   const log = join(state, 'docker.log');
@@ -41,11 +53,11 @@ function buildAndPush(scenario: string) {
         .split('\n')
         .map((line) => JSON.parse(line) as { args: string[]; stdin?: string })
     : [];
-  return { status: result.status, output: result.stdout + result.stderr, docker };
+  return { status: result.status, output: result.stdout + result.stderr, docker, context };
 }
 
 describe('build-and-push-image.sh', () => {
-  test('builds app/Dockerfile from the relative context, logs in to ECR and pushes the tag', () => {
+  test('builds app/Dockerfile from the context, logs in to ECR and pushes the tag', () => {
     const run = buildAndPush('image-missing');
     assert.equal(run.status, 0, run.output);
     const image = `${REPOSITORY}:sha-cf2c5440fbd6755a`;
@@ -58,10 +70,10 @@ describe('build-and-push-image.sh', () => {
           '--platform',
           'linux/amd64',
           '-f',
-          '../../../app/Dockerfile',
+          `${run.context}/app/Dockerfile`,
           '-t',
           image,
-          '../../..',
+          run.context,
         ],
         [
           'login',
@@ -75,6 +87,19 @@ describe('build-and-push-image.sh', () => {
     );
     assert.equal(run.docker[1]?.stdin, 'fake-ecr-token');
   });
+
+  for (const [what, built] of [
+    ['built from other sources', 'f'.repeat(64)],
+    ['never built', undefined],
+  ] as const) {
+    test(`refuses to build when app/dist was ${what}, before any docker call`, () => {
+      const run = buildAndPush('image-missing', buildContext(built));
+      assert.notEqual(run.status, 0);
+      assert.match(run.output, /app\/dist\/release-hash is .* not the release cf2c5440/);
+      assert.match(run.output, /npm run build/);
+      assert.deepEqual(run.docker, []);
+    });
+  }
 
   test('does nothing when the immutable tag is already in ECR', () => {
     const run = buildAndPush('image-present');

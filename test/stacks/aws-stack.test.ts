@@ -71,6 +71,14 @@ function planCondition(json: TerraformJson, condition: string): unknown {
 }
 
 const production = synthAws();
+
+/** The DATABASE_URL each task's secret holds (serve's names the app role, migrate's the master). */
+const databaseUrls = (json: TerraformJson): Record<'serve' | 'migrate', string> =>
+  Object.fromEntries(
+    all(json, 'aws_secretsmanager_secret_version')
+      .filter((v) => v.secret_id.includes('database-url'))
+      .map((v) => [v.secret_id.includes('serve-') ? 'serve' : 'migrate', v.secret_string]),
+  ) as Record<'serve' | 'migrate', string>;
 const ephemeral = synthAws({ SELFMX_ENV: 'pr-42', SELFMX_EPHEMERAL: 'true' });
 
 describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
@@ -78,7 +86,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
 
   test('RDS for PostgreSQL 15, encrypted gp3 storage with autoscaling, KMS', () => {
     assert.equal(db.engine, 'postgres');
-    assert.equal(db.engine_version, '15');
+    assert.equal(db.engine_version, '15.20', "the local default image's minor");
     assert.equal(db.instance_class, 'db.t4g.medium');
     assert.equal(db.storage_type, 'gp3');
     assert.equal(db.allocated_storage, 20);
@@ -111,7 +119,7 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
       /AmazonRDSEnhancedMonitoringRole$/,
     );
     assert.deepEqual(db.enabled_cloudwatch_logs_exports, ['postgresql', 'upgrade']);
-    assert.equal(db.auto_minor_version_upgrade, true);
+    assert.equal(db.auto_minor_version_upgrade, false, 'pinned: upgrades are deployed');
   });
 
   test('SSL forced by a postgres15 parameter group, CA pinned, not public', () => {
@@ -271,17 +279,20 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     assert.match(secretsOf(migrate).DATABASE_URL ?? '', /secrets_database-url_/);
   });
 
-  test('serve connects as the least-privilege selfmx_app role; migrate keeps the master user', () => {
+  test('serve connects as a login member of selfmx_app; migrate keeps the master user', () => {
     const serve = secretsOf(container(production, 'serve'));
     const migrate = secretsOf(container(production, 'migrate'));
     const appPassword = find(production, 'aws_secretsmanager_secret', 'secrets_app-db-password');
     assert.equal(appPassword.name, 'selfmx-dev/app-db-password');
-    const appPasswordArn = serve.PGPASSWORD;
+    const appPasswordRef = serve.PGPASSWORD;
     assert.match(
-      appPasswordArn ?? '',
-      /^\$\{aws_secretsmanager_secret\.secrets_app-db-password_\w+\.arn\}$/,
+      appPasswordRef ?? '',
+      /^\$\{aws_secretsmanager_secret\.secrets_app-db-password_\w+\.arn\}:::\$\{aws_secretsmanager_secret_version\.secrets_app-db-password-value_\w+\.version_id\}$/,
+      'pinned to the version that holds the password',
     );
-    assert.equal(migrate.APP_DB_PASSWORD, appPasswordArn, 'migrate sets the password serve uses');
+    assert.equal(migrate.APP_DB_PASSWORD, appPasswordRef, 'migrate sets the password serve uses');
+    assert.equal(environmentOf(container(production, 'migrate')).APP_DB_USER, 'selfmx_app_a');
+    assert.equal(environmentOf(container(production, 'serve')).APP_DB_USER, undefined);
     assert.match(migrate.PGPASSWORD ?? '', /master_user_secret\[0\]\.secret_arn\}:password::$/);
     const version = find(
       production,
@@ -290,14 +301,43 @@ describe('selfmx-aws with no SELFMX_* set: production defaults', () => {
     );
     assert.equal(version.secret_string, `\${random_password.app_db_password.result}`);
     assert.equal(resourcesOfType(production, 'random_password').app_db_password?.special, false);
-    const urls = Object.fromEntries(
-      all(production, 'aws_secretsmanager_secret_version')
-        .filter((v) => v.secret_id.includes('database-url'))
-        .map((v) => [v.secret_id.includes('serve-') ? 'serve' : 'migrate', v.secret_string]),
-    );
-    assert.match(urls.serve, /^postgres:\/\/selfmx_app@/);
-    assert.match(urls.migrate, /^postgres:\/\/selfmx@/);
+    assert.match(databaseUrls(production).serve, /^postgres:\/\/selfmx_app_a@/);
+    assert.match(databaseUrls(production).migrate, /^postgres:\/\/selfmx@/);
     assert.ok(production.output.app_db_password_secret_arn);
+  });
+
+  test('SELFMX_APP_DB_USER=b moves serve and the migration job to selfmx_app_b, same addresses', () => {
+    const flipped = synthAws({ SELFMX_APP_DB_USER: 'b' });
+    assert.match(databaseUrls(flipped).serve, /^postgres:\/\/selfmx_app_b@/);
+    assert.equal(environmentOf(container(flipped, 'migrate')).APP_DB_USER, 'selfmx_app_b');
+    assert.deepEqual(databaseUrls(flipped).migrate, databaseUrls(production).migrate);
+    for (const type of ['aws_secretsmanager_secret', 'aws_secretsmanager_secret_version']) {
+      assert.deepEqual(
+        Object.keys(resourcesOfType(flipped, type)).sort(),
+        Object.keys(resourcesOfType(production, type)).sort(),
+        type,
+      );
+    }
+    assert.throws(
+      () => loadAwsConfig({ SELFMX_APP_DB_USER: 'selfmx_app_b' }),
+      /SELFMX_APP_DB_USER/,
+    );
+  });
+
+  test('every app secret is pinned to its version: a new value is a new task definition', () => {
+    const versions = Object.keys(resourcesOfType(production, 'aws_secretsmanager_secret_version'));
+    for (const name of ['serve', 'migrate'] as const) {
+      for (const { name: variable, valueFrom } of container(production, name).secrets) {
+        if (valueFrom.includes('master_user_secret')) continue;
+        const pinned =
+          /^\$\{aws_secretsmanager_secret\.([\w-]+)_\w+\.arn\}:::\$\{aws_secretsmanager_secret_version\.([\w-]+)\.version_id\}$/.exec(
+            valueFrom,
+          );
+        assert.ok(pinned, `${name} ${variable}: ${valueFrom}`);
+        assert.ok(pinned[2]?.startsWith(`${pinned[1]}-value_`), `${variable}: its own version`);
+        assert.ok(versions.includes(pinned[2] ?? ''), `${variable}: a declared version`);
+      }
+    }
   });
 
   test("serve's TRUST_PROXY is the VPC's CIDR: X-Forwarded-For is trusted only from the load balancer", () => {

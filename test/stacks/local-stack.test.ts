@@ -10,6 +10,7 @@ import { Testing } from 'cdktf';
 import { ConfigError } from '../../app/src/config/config-error.js';
 import { type LocalConfig, loadLocalConfig } from '../../stacks/config/local-config.js';
 import { databaseUrl } from '../../stacks/constructs/app-environment.js';
+import { dockerfileBaseImage } from '../../stacks/constructs/docker/dockerfile-base-image.js';
 import { REPOSITORY_ROOT, releaseHash } from '../../stacks/constructs/release-hash.js';
 import { LocalStack } from '../../stacks/local-stack.js';
 import {
@@ -142,6 +143,8 @@ describe('selfmx-local deployment config', () => {
       { SELFMX_SMTP_HOST: 'smtp.example.com', SELFMX_SMTP_TLS_VERIFY: 'sometimes' },
     ],
     ['SELFMX_LOG_LEVEL', { SELFMX_LOG_LEVEL: 'loud' }],
+    ['SELFMX_RELEASE', { SELFMX_RELEASE: 'latest' }],
+    ['SELFMX_RELEASE', { SELFMX_RELEASE: '0123456789AB' }],
     ['SELFMX_POSTGRES_IMAGE', { SELFMX_POSTGRES_IMAGE: 'postgres' }],
     ['SELFMX_POSTGRES_IMAGE', { SELFMX_POSTGRES_IMAGE: 'postgres:latest' }],
     ['SELFMX_POSTGRES_IMAGE', { SELFMX_POSTGRES_IMAGE: 'postgres:15-alpine' }],
@@ -226,11 +229,14 @@ describe('selfmx-local stack', () => {
     const network = resource(json, 'docker_network', 'network');
     assert.equal(network.name, 'dev-selfmx-network');
     assert.equal(network.driver, 'bridge');
-    for (const name of ['postgres', 'migrate', 'app', 'mailpit']) {
+    for (const name of ['postgres', 'migrate', 'mailpit', 'front']) {
       assert.deepEqual(container(json, name).networks_advanced, [
         { name: '${docker_network.network.name}' },
       ]);
     }
+    assert.deepEqual(container(json, 'app').networks_advanced, [
+      { name: '${docker_network.network.name}', aliases: ['selfmx-app'] },
+    ]);
   });
 
   it('runs a pinned postgres:15 with a generated password and a named volume', () => {
@@ -343,7 +349,12 @@ describe('selfmx-local stack', () => {
     assert.equal(job.logs, true);
     assert.equal(job.restart, 'no');
     assert.deepEqual(job.depends_on, ['docker_container.postgres']);
-    assert.equal(job.name, 'dev-selfmx-migrate');
+    assert.equal(
+      job.name,
+      `dev-selfmx-migrate-${RELEASE.slice(0, 12)}-\${random_id.release.hex}`,
+      'a name per deployment: create-before-destroy is forced on the job',
+    );
+    assert.deepEqual(job.labels.at(-1), { label: 'selfmx.release', value: RELEASE.slice(0, 12) });
     const [postcondition, ...others] = job.lifecycle.postcondition;
     assert.equal(others.length, 0);
     assert.equal(postcondition.condition, '${self.exit_code == 0}');
@@ -352,7 +363,18 @@ describe('selfmx-local stack', () => {
     assert.deepEqual(job.lifecycle.replace_triggered_by, ['docker_image.app_image']);
   });
 
-  it('starts the app only after the job, without auto-migration, healthchecked and published', () => {
+  it("names each deployment of a release, anew when the tag or the containers' settings change", () => {
+    const release = resource(json, 'random_id', 'release');
+    assert.equal(release.keepers.release, RELEASE.slice(0, 12));
+    assert.match(release.keepers.settings, /API_KEY=\$\{random_password\.api_key\.result\}/);
+    const debug = resource(synthLocal({ SELFMX_LOG_LEVEL: 'debug' }), 'random_id', 'release');
+    assert.notEqual(debug.keepers.settings, release.keepers.settings);
+  });
+
+  it('starts the app only after the job, without auto-migration, healthchecked, create-before-destroy', () => {
+    assert.equal(app.name, `dev-selfmx-app-${RELEASE.slice(0, 12)}-\${random_id.release.hex}`);
+    assert.deepEqual(app.lifecycle, { create_before_destroy: true });
+    assert.equal(app.destroy_grace_seconds, 30);
     assert.deepEqual(app.command, ['serve']);
     assert.ok(app.depends_on.includes('docker_container.migrate'));
     const env = envMap(app.env);
@@ -362,15 +384,38 @@ describe('selfmx-local stack', () => {
     assert.equal(env.API_KEY, '${random_password.api_key.result}');
     assert.equal(app.restart, 'unless-stopped');
     assert.equal(app.wait, true);
-    assert.deepEqual(app.ports, [{ internal: 8080, external: 8080, ip: '127.0.0.1' }]);
+    assert.equal(app.ports, undefined, 'the front publishes the port');
     assert.equal(app.healthcheck.test[0], 'CMD');
     assert.match(app.healthcheck.test.join(' '), /\/health/);
     assert.equal(app.healthcheck.interval, '10s');
+  });
+
+  it('publishes the API through a front proxy that releases never replace', () => {
+    const front = container(json, 'front');
+    assert.equal(front.name, 'dev-selfmx-front');
+    assert.deepEqual(front.ports, [{ internal: 8080, external: 8080, ip: '127.0.0.1' }]);
+    assert.equal(front.image, '${docker_image.front.image_id}');
+    assert.equal(resource(json, 'docker_image', 'front').name, dockerfileBaseImage());
+    assert.equal(resource(json, 'docker_image', 'front').keep_locally, true);
+    assert.ok(envMap(front.env).UPSTREAM_HOST === 'selfmx-app');
+    assert.equal(front.read_only, true);
+    assert.equal(front.depends_on, undefined, 'nothing of a release');
+    assert.ok(!JSON.stringify(front).includes('app_image'));
     const custom = container(
       synthLocal({ SELFMX_HTTP_PORT: '18080', SELFMX_HTTP_BIND_ADDRESS: '0.0.0.0' }),
-      'app',
+      'front',
     );
     assert.deepEqual(custom.ports, [{ internal: 8080, external: 18080, ip: '0.0.0.0' }]);
+  });
+
+  it('keeps every release image, and deploys a kept one with SELFMX_RELEASE instead of building', () => {
+    assert.equal(resource(json, 'docker_image', 'app_image').keep_locally, true);
+    const rollback = synthLocal({ SELFMX_RELEASE: '0123456789ab' });
+    const image = resource(rollback, 'docker_image', 'app_image');
+    assert.equal(image.name, 'dev-selfmx-app:0123456789ab');
+    assert.equal(image.build, undefined);
+    assert.equal(image.keep_locally, true);
+    assert.match(container(rollback, 'app').name, /^dev-selfmx-app-0123456789ab-/);
   });
 
   it('gives the job and the app the same DATABASE_URL and DB_POOL_* settings', () => {
@@ -483,7 +528,7 @@ describe('selfmx-local stack', () => {
         .concat(resource(stack, 'docker_image', 'app_image').name);
     const dev = names(json);
     const pr = names(synthLocal({ SELFMX_ENV: 'pr-42' }));
-    assert.equal(dev.length, 8);
+    assert.equal(dev.length, 9);
     assert.ok(
       dev.every((name) => name.startsWith('dev-selfmx-')),
       dev.join(),

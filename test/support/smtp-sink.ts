@@ -22,6 +22,8 @@ export interface ReceivedMessage {
   readonly user: string | undefined;
   /** What the sink answered: 250, or the scripted refusal. */
   readonly reply: SinkReply | { code: 250; message: string };
+  /** When the whole message had arrived (the end of DATA). */
+  readonly receivedAt: Date;
 }
 
 export interface SmtpSinkOptions {
@@ -219,6 +221,7 @@ function receivedMessage(
     secure: session.secure,
     user: typeof session.user === 'string' ? session.user : undefined,
     reply,
+    receivedAt: new Date(),
   };
 }
 

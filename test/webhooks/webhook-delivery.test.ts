@@ -121,7 +121,12 @@ describe('webhook delivery', () => {
     assert.deepEqual(delivered?.payload.data.tags, { kind: 'test' });
 
     // The event log through the SDK: listed, read, its attempts, and a replay.
-    const listed = await resend.webhooks.events.list({ webhookId });
+    // The receiver answers before the worker records the attempt's outcome.
+    let listed = await resend.webhooks.events.list({ webhookId });
+    for (let i = 0; i < 100 && listed.data?.data.some((event) => event.status !== 'success'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      listed = await resend.webhooks.events.list({ webhookId });
+    }
     assert.deepEqual(
       listed.data?.data.map((event) => event.status),
       ['success', 'success'],

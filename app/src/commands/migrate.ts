@@ -1,4 +1,4 @@
-import { loadAppRolePassword, loadMigrateConfig } from '../config/app-config.js';
+import { loadAppRoleLogin, loadMigrateConfig } from '../config/app-config.js';
 import { createLogger } from '../logger.js';
 import {
   checkMigrations as lintAll,
@@ -24,8 +24,8 @@ type Action =
 
 /**
  * The migration job. Exit codes: 0 done (including "nothing to migrate"), 1 failed (nothing
- * changed, or status found problems), 2 usage error. Needs DATABASE_URL and DB_* only;
- * `up` also sets the app role's password when APP_DB_PASSWORD is set.
+ * changed, or status found problems), 2 usage error. Needs DATABASE_URL and DB_* only; `up`
+ * also sets the password of APP_DB_USER (a member of the app role) when APP_DB_PASSWORD is set.
  */
 export async function run(args: string[]): Promise<number> {
   const action = parseArgs(args);
@@ -40,10 +40,10 @@ export async function run(args: string[]): Promise<number> {
   // No database needed: the release (and CI) run it before anything is applied.
   if (action.kind === 'check') return checkMigrations();
   const config = loadMigrateConfig(process.env);
-  const appRolePassword = action.kind === 'up' ? loadAppRolePassword(process.env) : undefined;
+  const appRole = action.kind === 'up' ? loadAppRoleLogin(process.env) : undefined;
   const logger = createLogger(config.log, { command: 'migrate' });
   try {
-    if (action.kind === 'up') await migrateUp(config.database, logger, { appRolePassword });
+    if (action.kind === 'up') await migrateUp(config.database, logger, { appRole });
     if (action.kind === 'down') await migrateDown(config.database, action.count, logger);
     if (action.kind === 'status') return printStatus(await migrationStatus(config.database));
     return 0;

@@ -1,4 +1,9 @@
-import { appEnvironmentReader, type LOG_FORMATS, LOG_LEVELS } from './app-environment-spec.js';
+import {
+  type AppRoleMember,
+  appEnvironmentReader,
+  type LOG_FORMATS,
+  LOG_LEVELS,
+} from './app-environment-spec.js';
 import { ConfigError } from './config-error.js';
 import { type DatabaseSettings, parseDatabaseSettings } from './database-settings.js';
 import type { Env } from './env-reader.js';
@@ -29,6 +34,8 @@ export interface HttpConfig {
   readonly apiKeysPerTenant: number;
   /** Time to receive a whole request (headers and body). */
   readonly requestTimeoutSeconds: number;
+  /** How far ahead an email's scheduled_at may lie. */
+  readonly scheduleMaxDays: number;
 }
 
 /** The retry fields are the queue's RetryPolicy (queue/retry-policy.ts). */
@@ -118,6 +125,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       authFailureLimit: read.value('AUTH_FAILURE_LIMIT'),
       apiKeysPerTenant: read.value('API_KEYS_PER_TENANT'),
       requestTimeoutSeconds: read.value('HTTP_REQUEST_TIMEOUT'),
+      scheduleMaxDays: read.value('SCHEDULED_SEND_MAX_DAYS'),
     }),
   });
 }
@@ -187,4 +195,17 @@ function loadWebhookConfig(env: Env): WebhookConfig {
 /** APP_DB_PASSWORD, read by `migrate` only (see MigrateUpOptions). */
 export function loadAppRolePassword(env: Env): string | undefined {
   return appEnvironmentReader(env).value('APP_DB_PASSWORD');
+}
+
+/** What `migrate` sets: APP_DB_USER's password, from APP_DB_PASSWORD. */
+export interface AppRoleLogin {
+  readonly user: AppRoleMember;
+  readonly password: string;
+}
+
+/** APP_DB_USER and APP_DB_PASSWORD, read by `migrate` only: undefined without a password. */
+export function loadAppRoleLogin(env: Env): AppRoleLogin | undefined {
+  const password = loadAppRolePassword(env);
+  if (password === undefined) return undefined;
+  return Object.freeze({ user: appEnvironmentReader(env).value('APP_DB_USER'), password });
 }

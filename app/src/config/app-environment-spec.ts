@@ -26,6 +26,13 @@ export type AppVariableSpec = EnvVariable & {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'text'] as const;
+/**
+ * The two login members of the least-privilege role `selfmx_app` (created by a migration). A
+ * rotation sets the new password on the member not in use and moves the service to it, so the
+ * running processes' member keeps its password.
+ */
+export const APP_ROLE_MEMBERS = ['selfmx_app_a', 'selfmx_app_b'] as const;
+export type AppRoleMember = (typeof APP_ROLE_MEMBERS)[number];
 
 /** libpq's sslmode values that SelfMX supports, from least to most strict. */
 export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
@@ -140,6 +147,15 @@ export const APP_VARIABLES = [
     doc: "longest a migration waits for a table lock (`lock_timeout`) before it fails, applying nothing, instead of queueing all traffic behind its lock request; the migrations' own statements have no time limit",
   },
   {
+    name: 'APP_DB_USER',
+    group: 'Database',
+    readBy: ['migrate'],
+    type: 'enum',
+    values: APP_ROLE_MEMBERS,
+    default: 'selfmx_app_a',
+    doc: 'the member of the least-privilege role `selfmx_app` whose password `migrate` sets from `APP_DB_PASSWORD`: the user `serve` and `worker` connect as. A password rotation switches to the other member, so that running processes keep logging in as theirs ([Rotating credentials](operations.md#rotating-credentials))',
+  },
+  {
     name: 'APP_DB_PASSWORD',
     group: 'Database',
     readBy: ['migrate'],
@@ -149,7 +165,7 @@ export const APP_VARIABLES = [
     minLength: 16,
     expected: 'at least 16 characters',
     hint: 'generate one with `openssl rand -hex 32`',
-    doc: '`migrate` sets it as the password of the least-privilege role `selfmx_app` (and lets it log in) after applying migrations, so that `serve` and `worker` can connect as `selfmx_app`; unset: the role is left as it is (`NOLOGIN` when new)',
+    doc: '`migrate` sets it as the password of `APP_DB_USER` (and lets it log in) after applying migrations, so that `serve` and `worker` can connect as that member of `selfmx_app`; unset: the roles are left as they are (`NOLOGIN` when new)',
   },
   {
     name: 'SELFMX_DEV_DIR',
@@ -260,6 +276,17 @@ export const APP_VARIABLES = [
     doc: 'seconds a client has to send a whole request, headers and body; a slower one gets 408 and its connection is closed',
   },
   // ── end of HTTP hardening ──
+  {
+    name: 'SCHEDULED_SEND_MAX_DAYS',
+    group: 'HTTP and API',
+    readBy: SERVING,
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: 365,
+    unit: 'days',
+    doc: "how far ahead an email's `scheduled_at` may lie; a later time is refused with 422",
+  },
   {
     name: 'LOG_LEVEL',
     group: 'Logging',

@@ -1,5 +1,5 @@
 import type { DatabaseSettings } from '../config/database-settings.js';
-import { APP_ROLE } from './app-role.js';
+import { APP_ROLE, isAppRoleUser } from './app-role.js';
 import { QUERY_READ_TIMEOUT_MESSAGE } from './connection-lost.js';
 import { CLIENT_TIMEOUT_MARGIN_MS, LOCK_WAIT_FIX } from './session-limits.js';
 
@@ -58,8 +58,8 @@ function describe(facts: ErrorFacts, settings: Settings, where: string): string 
       return `Timed out waiting for a free database connection: all DB_POOL_SIZE=${settings.poolSize} connections to ${where} stayed busy for pool_timeout=${settings.poolTimeoutSeconds ?? '?'}s. Raise DB_POOL_SIZE (or pool_size in DATABASE_URL) if PostgreSQL has room, raise DB_POOL_TIMEOUT, or look for slow queries holding connections.`;
     case /client password must be a string/i.test(message):
       return `${where} asks for a password, but DATABASE_URL has none and PGPASSWORD is not set: put the password in DATABASE_URL (postgres://user:password@host/db) or provide PGPASSWORD (on AWS the task definition injects it from the RDS-managed secret).`;
-    case code === '28P01' && settings.user === APP_ROLE:
-      return `Password authentication failed for the application role "${APP_ROLE}" at ${where}: its password was changed (a rotation) after this process started. Connections already open keep working; new ones are refused until the service runs with the new password: run \`selfmx migrate\` with the new APP_DB_PASSWORD, then restart serve/worker with it in DATABASE_URL or PGPASSWORD (a release does both).`;
+    case code === '28P01' && isAppRoleUser(settings.user):
+      return `Password authentication failed for "${settings.user}", a login role of the application role ${APP_ROLE}, at ${where}: its password was changed after this process started. Connections already open keep working; new ones are refused until the service runs with the new password. A rotation must set the new password on the other member (switch APP_DB_USER, and DATABASE_URL's user with it; on AWS flip SELFMX_APP_DB_USER) so that running processes keep theirs; now run \`selfmx migrate\` with APP_DB_USER and APP_DB_PASSWORD matching this service's DATABASE_URL, or restart it with the new ones (a release does both).`;
     case code === '28P01':
       return `Password authentication failed for user "${settings.user}" at ${where}: check the user name and password in DATABASE_URL (percent-encode special characters such as @ : / ? # %) and the role's password on the server.`;
     case code === '28000' && /no pg_hba\.conf entry/i.test(message):

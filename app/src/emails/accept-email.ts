@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { type BatchLimits, batchWaitOf, StatementBatcher } from '../db/statement-batcher.js';
+import { inTransaction } from '../db/transaction.js';
 import { countAcceptedEmail } from '../queue/email-metrics.js';
 import { notifyEmailQueued } from '../queue/queue-notifier.js';
 import {
@@ -16,6 +18,7 @@ import {
   type NewEmail,
 } from './email-repository.js';
 import { EMAIL_LIMITS } from './limits.js';
+import { resolveScheduledAt } from './scheduled-at.js';
 import type { SendEmailRequest } from './send-email-request.js';
 
 export interface AcceptContext {
@@ -28,11 +31,41 @@ export interface AcceptContext {
   requestHash: Buffer | null;
 }
 
+export interface QuotaRefusal {
+  kind: 'quota_exceeded';
+  quota: 'emails' | 'bytes';
+  limit: number;
+  resetsAt: Date;
+}
+
 export type AcceptResult =
-  | { kind: 'accepted'; id: string; createdAt: Date; replayed: boolean }
+  | { kind: 'accepted'; id: string; createdAt: Date; replayed: boolean; scheduled: boolean }
   | { kind: 'idempotency_conflict' }
-  | { kind: 'quota_exceeded'; quota: 'emails' | 'bytes'; limit: number; resetsAt: Date }
+  | QuotaRefusal
   | { kind: 'invalid'; field: string; message: string };
+
+export interface AcceptOptions {
+  /** How far ahead scheduled_at may lie (SCHEDULED_SEND_MAX_DAYS). */
+  readonly scheduleMaxDays: number;
+}
+
+/**
+ * POST /v1/emails/batch: `strict` accepts all the emails or none; `permissive` accepts the
+ * valid ones that fit the quotas and says, by index, why the others were not.
+ */
+export type BatchValidation = 'strict' | 'permissive';
+
+/** One email of a batch that was not accepted, with the reason (`field: why`). */
+export interface BatchError {
+  index: number;
+  message: string;
+}
+
+export type BatchAcceptResult =
+  | { kind: 'accepted'; ids: string[]; errors: BatchError[] }
+  | { kind: 'invalid'; errors: BatchError[] }
+  | { kind: 'idempotency_conflict' }
+  | QuotaRefusal;
 
 /**
  * Emails share one INSERT statement (see statement-batcher.ts), sent as one JSON string: the
@@ -61,7 +94,10 @@ const ACCEPT_BATCH: BatchLimits<EmailToQueue> = {
 export class EmailAcceptor {
   private readonly batcher: StatementBatcher<EmailToQueue, InsertOutcome>;
 
-  constructor(private readonly pool: pg.Pool) {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: AcceptOptions,
+  ) {
     this.batcher = new StatementBatcher(
       (batch) => insertQueuedEmails(pool, batch),
       ACCEPT_BATCH,
@@ -70,9 +106,121 @@ export class EmailAcceptor {
   }
 
   async accept(request: SendEmailRequest, context: AcceptContext): Promise<AcceptResult> {
+    const email = await this.prepare(request, context, context.idempotencyKey);
+    if ('field' in email) return { kind: 'invalid', ...email };
+    const outcome = await this.batcher.submit({
+      email,
+      by: { requestId: context.requestId, ip: context.ip },
+    });
+    if (outcome.kind === 'existing') {
+      // Nothing was written: a retry gets the first answer, another body a conflict.
+      return outcome.sameRequest
+        ? {
+            kind: 'accepted',
+            id: outcome.id,
+            createdAt: outcome.createdAt,
+            replayed: true,
+            scheduled: email.scheduledAt !== null,
+          }
+        : { kind: 'idempotency_conflict' };
+    }
+    if (outcome.kind === 'over_quota') return quotaRefusal(outcome);
+    this.announce(1);
+    const { id, createdAt } = outcome;
+    return {
+      kind: 'accepted',
+      id,
+      createdAt,
+      replayed: false,
+      scheduled: email.scheduledAt !== null,
+    };
+  }
+
+  /**
+   * Accepts a batch in ONE transaction, through the accept statement of single sends, so its
+   * emails count against the daily quotas together. One Idempotency-Key covers the batch: each
+   * email holds a key derived from it and its index, so a retry finds every email again.
+   */
+  async acceptBatch(
+    requests: readonly (SendEmailRequest | BatchError)[],
+    context: AcceptContext,
+    validation: BatchValidation,
+  ): Promise<BatchAcceptResult> {
+    const prepared = await Promise.all(
+      requests.map(async (request, index) => {
+        if ('message' in request) return request;
+        const key = context.idempotencyKey && batchIdempotencyKey(context.idempotencyKey, index);
+        const email = await this.prepare(request, context, key);
+        return 'field' in email ? { index, message: `${email.field}: ${email.message}` } : email;
+      }),
+    );
+    const errors = prepared.filter((item): item is BatchError => 'message' in item);
+    if (validation === 'strict' && errors.length > 0) return { kind: 'invalid', errors };
+    const emails = prepared.filter((item): item is NewEmail => !('message' in item));
+    const indexes = prepared.flatMap((item, index) => ('message' in item ? [] : [index]));
+    const by = { requestId: context.requestId, ip: context.ip };
+    let outcomes: InsertOutcome[];
+    try {
+      outcomes = await inTransaction(this.pool, async (client) => {
+        const written =
+          emails.length === 0
+            ? []
+            : await insertQueuedEmails(
+                client,
+                emails.map((email) => ({ email, by })),
+              );
+        const refused = written.find((outcome) => outcome.kind === 'over_quota');
+        if (validation === 'strict' && refused) throw new BatchRefused(quotaRefusal(refused));
+        return written;
+      });
+    } catch (error) {
+      if (error instanceof BatchRefused) return error.refusal;
+      throw error;
+    }
+    if (outcomes.some((outcome) => outcome.kind === 'existing' && !outcome.sameRequest)) {
+      return { kind: 'idempotency_conflict' };
+    }
+    const ids: string[] = [];
+    let inserted = 0;
+    for (const [position, outcome] of outcomes.entries()) {
+      if (outcome.kind === 'over_quota') {
+        const index = indexes[position] ?? position;
+        errors.push({ index, message: quotaMessage(outcome) });
+        continue;
+      }
+      if (outcome.kind === 'inserted') inserted += 1;
+      ids.push(outcome.id);
+    }
+    if (inserted > 0) this.announce(inserted);
+    errors.sort((a, b) => a.index - b.index);
+    return { kind: 'accepted', ids, errors };
+  }
+
+  /** Wakes the workers and counts what was committed (not idempotent replays). */
+  private announce(committed: number): void {
+    notifyEmailQueued(this.pool);
+    countAcceptedEmail(committed);
+  }
+
+  /** The row to queue: the content resolved and scheduled_at checked. */
+  private async prepare(
+    request: SendEmailRequest,
+    context: AcceptContext,
+    idempotencyKey: string | null,
+  ): Promise<NewEmail | { field: string; message: string }> {
+    let scheduledAt: Date | null = null;
+    if (request.scheduled_at !== undefined) {
+      const resolved = resolveScheduledAt(
+        request.scheduled_at,
+        new Date(),
+        this.options.scheduleMaxDays,
+      );
+      if ('error' in resolved) return { field: 'scheduled_at', message: resolved.error };
+      scheduledAt = resolved.at;
+    }
     const content = await resolveContent(this.pool, context.tenantId, request);
-    if ('field' in content) return { kind: 'invalid', ...content };
-    const email: NewEmail = {
+    if ('field' in content) return content;
+    return {
       tenantId: context.tenantId,
       apiKeyId: context.apiKeyId,
       from: request.from,
@@ -84,28 +232,37 @@ export class EmailAcceptor {
       headers: request.headers ?? {},
       attachments: request.attachments ?? [],
       tags: request.tags ?? [],
-      idempotencyKey: context.idempotencyKey,
+      idempotencyKey,
       requestHash: context.requestHash,
+      scheduledAt,
     };
-    const outcome = await this.batcher.submit({
-      email,
-      by: { requestId: context.requestId, ip: context.ip },
-    });
-    if (outcome.kind === 'existing') {
-      // Nothing was written: a retry gets the first answer, another body a conflict.
-      return outcome.sameRequest
-        ? { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: true }
-        : { kind: 'idempotency_conflict' };
-    }
-    if (outcome.kind === 'over_quota') {
-      const { quota, limit, resetsAt } = outcome;
-      return { kind: 'quota_exceeded', quota, limit, resetsAt };
-    }
-    notifyEmailQueued(this.pool);
-    // selfmx_emails_total counts committed emails only (not idempotent replays).
-    countAcceptedEmail();
-    return { kind: 'accepted', id: outcome.id, createdAt: outcome.createdAt, replayed: false };
   }
+}
+
+/** Thrown inside a strict batch's transaction to roll it back. */
+class BatchRefused extends Error {
+  constructor(readonly refusal: QuotaRefusal) {
+    super('a strict batch went over a daily quota');
+  }
+}
+
+function quotaRefusal(outcome: Extract<InsertOutcome, { kind: 'over_quota' }>): QuotaRefusal {
+  const { quota, limit, resetsAt } = outcome;
+  return { kind: 'quota_exceeded', quota, limit, resetsAt };
+}
+
+/** Why a quota refused an email, with the reset time. */
+export function quotaMessage(refusal: Pick<QuotaRefusal, 'quota' | 'limit' | 'resetsAt'>): string {
+  const what = refusal.quota === 'emails' ? 'emails' : 'bytes of email';
+  return `daily quota exceeded: this API key's tenant may send ${refusal.limit} ${what} per UTC day; nothing was queued; the quota resets at ${refusal.resetsAt.toISOString()}`;
+}
+
+/**
+ * The key email `index` of a batch holds. The space cannot occur in a client's key, so no
+ * single send's key can ever equal it.
+ */
+function batchIdempotencyKey(key: string, index: number): string {
+  return `batch ${createHash('sha256').update(key).digest('hex')} ${index}`;
 }
 
 type Content = Pick<NewEmail, 'subject' | 'html' | 'text' | 'templateId' | 'templateData'>;

@@ -23,12 +23,20 @@ export interface NewEmail {
   html: string | null;
   text: string | null;
   headers: Record<string, string>;
-  attachments: { filename: string; content: string; content_type?: string | undefined }[];
+  attachments: {
+    filename: string;
+    content: string;
+    content_type?: string | undefined;
+    /** Makes the attachment inline, referenced as `cid:<content_id>` in the html. */
+    content_id?: string | undefined;
+  }[];
   tags: { name: string; value: string }[];
   templateId: string | null;
   templateData: Record<string, unknown> | null;
   idempotencyKey: string | null;
   requestHash: Buffer | null;
+  /** When to send it; null: at once. A scheduled email waits in status 'scheduled'. */
+  scheduledAt: Date | null;
 }
 
 export type InsertOutcome =
@@ -89,6 +97,7 @@ export async function insertQueuedEmails(
     recipients: email.to.length + email.cc.length + email.bcc.length,
     ord: index,
     size: emailBytes(email),
+    scheduled_at: email.scheduledAt?.toISOString() ?? null,
   }));
   const { rows: written } = await db.query<{
     id: string;
@@ -104,7 +113,8 @@ export async function insertQueuedEmails(
          from_address text, to_addresses text[], cc_addresses text[], bcc_addresses text[],
          reply_to text[], subject text, html text, text text, headers jsonb, attachments jsonb,
          tags jsonb, template_id uuid, template_data jsonb, idempotency_key text,
-         request_hash bytea, request_id text, ip inet, recipients int, ord int, size bigint)
+         request_hash bytea, request_id text, ip inet, recipients int, ord int, size bigint,
+         scheduled_at timestamptz)
      ), ranked AS (
        SELECT b.*, count(*) OVER w AS cum_emails, sum(b.size) OVER w AS cum_bytes
        FROM batch b WINDOW w AS (PARTITION BY b.tenant_id ORDER BY b.ord)
@@ -152,16 +162,18 @@ export async function insertQueuedEmails(
      ), inserted AS (
        INSERT INTO emails (id, tenant_id, api_key_id, from_address, to_addresses, cc_addresses,
          bcc_addresses, reply_to, subject, html, text, headers, attachments, tags, template_id,
-         template_data, idempotency_key, request_hash)
+         template_data, idempotency_key, request_hash, status, scheduled_at, next_attempt_at)
        SELECT id, tenant_id, api_key_id, from_address, to_addresses, cc_addresses,
          bcc_addresses, reply_to, subject, html, text, headers, attachments, tags, template_id,
-         template_data, idempotency_key, request_hash
+         template_data, idempotency_key, request_hash,
+         CASE WHEN scheduled_at IS NULL THEN 'queued' ELSE 'scheduled' END, scheduled_at,
+         coalesce(scheduled_at, now())
        FROM admitted
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING id, tenant_id, api_key_id, created_at
+       RETURNING id, tenant_id, api_key_id, created_at, status
      ), event AS (
        INSERT INTO email_events (tenant_id, email_id, type)
-       SELECT tenant_id, id, 'queued' FROM inserted
+       SELECT tenant_id, id, status FROM inserted
      ), audit AS (
        INSERT INTO audit_logs (tenant_id, actor_key_id, action, target_type, target_id, request_id, ip, detail)
        SELECT inserted.tenant_id, inserted.api_key_id, 'email.accepted', 'email', inserted.id::text,
@@ -270,11 +282,13 @@ export interface EmailRow {
   next_attempt_at: Date;
   /** When retention emptied the content (html and text are null from then on). */
   purged_at: Date | null;
+  /** The time the client scheduled it for; null when it was sent at once. */
+  scheduled_at: Date | null;
 }
 
 const SUMMARY_COLUMNS = `id, status, from_address, to_addresses, cc_addresses, bcc_addresses,
   reply_to, subject, tags, template_id, attempts, last_error, created_at, updated_at, sent_at,
-  next_attempt_at, purged_at`;
+  next_attempt_at, purged_at, scheduled_at`;
 
 export async function findEmail(
   db: Queryable,

@@ -22,4 +22,6 @@ export interface SendEmailRequest {
   template_data?: Record<string, unknown>;
   /** Resend's newer template form, the same as template_id + template_data. */
   template?: { id: string; variables?: Record<string, unknown> };
+  /** When to send it (see scheduled-at.ts), resolved when the email is accepted. */
+  scheduled_at?: string;
 }

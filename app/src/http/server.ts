@@ -14,7 +14,9 @@ import { registerRequestLog } from './request-log.js';
 import type { RouteSpec } from './route-spec.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
+import { emailBatchRoutes } from './routes/email-batch.js';
 import { emailRetryRoute } from './routes/email-retry.js';
+import { emailScheduleRoutes } from './routes/email-schedule.js';
 import { emailRoutes } from './routes/emails.js';
 import { healthRoute } from './routes/health.js';
 import { logRoutes } from './routes/logs.js';
@@ -72,6 +74,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     openApiRoute(() => openApi),
     ...emailRoutes(deps),
     emailRetryRoute(deps),
+    ...emailBatchRoutes(deps),
+    ...emailScheduleRoutes(deps),
     ...logRoutes(deps),
     ...templateRoutes(deps),
     ...apiKeyRoutes(deps),

@@ -2,7 +2,7 @@ import { runner } from 'node-pg-migrate';
 import type pg from 'pg';
 import type { DatabaseSettings } from '../config/database-settings.js';
 import type { Logger } from '../logger.js';
-import { APP_ROLE, enableAppRole } from './app-role-password.js';
+import { APP_ROLE, type AppRoleLogin, enableAppRole } from './app-role-password.js';
 import { refuseUnsafeMigrations } from './check-migrations.js';
 import { type Direction, describeMigrationFailure } from './migration-failure.js';
 import { locateMigrationsDirectory } from './migration-files.js';
@@ -28,11 +28,12 @@ export async function migrateUp(
 ): Promise<string[]> {
   return underLock(settings, logger, async (client, state) => {
     const names = await applyPending(client, state, settings, logger);
-    if (options.appRolePassword !== undefined) {
-      await enableAppRole(client, options.appRolePassword, settings);
+    if (options.appRole !== undefined) {
+      const { user } = options.appRole;
+      await enableAppRole(client, options.appRole, settings);
       logger.info(
-        { event: 'app_role_password_set', role: APP_ROLE },
-        `role ${APP_ROLE} may log in with the password from APP_DB_PASSWORD`,
+        { event: 'app_role_password_set', role: user, group: APP_ROLE },
+        `role ${user} (a member of ${APP_ROLE}) may log in with the password from APP_DB_PASSWORD`,
       );
     }
     return names;
@@ -40,8 +41,8 @@ export async function migrateUp(
 }
 
 export interface MigrateUpOptions {
-  /** APP_DB_PASSWORD: set as the app role's password once the migrations are applied. */
-  readonly appRolePassword?: string;
+  /** APP_DB_USER and APP_DB_PASSWORD: set as that member's password once the migrations are applied. */
+  readonly appRole?: AppRoleLogin;
 }
 
 async function applyPending(

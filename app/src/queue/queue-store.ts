@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { QUEUED_EMAIL_COLUMNS, type QueuedEmail } from './queued-email.js';
 import type { OutcomeEvent, RecipientOutcome } from './recipient-outcomes.js';
+import { promoteDueScheduledEmails } from './scheduled-emails.js';
 
 /**
  * The SQL of the queue. The emails table is the queue: a worker claims due rows with
@@ -18,6 +19,7 @@ export async function claimEmails(
   limit: number,
   leaseSeconds: number,
 ): Promise<QueuedEmail[]> {
+  await promoteDueScheduledEmails(db);
   const { rows } = await db.query<QueuedEmail>(
     `WITH due AS (
        SELECT id FROM emails

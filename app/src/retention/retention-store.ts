@@ -29,7 +29,7 @@ async function purgeBatch(pool: pg.Pool, sql: string, values: unknown[]): Promis
 
 /**
  * Empties the content (bodies, attachments, template data) of up to `limit` emails created more
- * than `days` days ago and no longer in the queue (an email still to send keeps what it sends),
+ * than `days` days ago and no longer in the queue (an email still to send, scheduled included, keeps what it sends),
  * and marks them purged.
  */
 export function purgeEmailContent(
@@ -44,7 +44,7 @@ export function purgeEmailContent(
       WHERE ctid = ANY (ARRAY(
         SELECT ctid FROM emails
          WHERE purged_at IS NULL AND created_at < now() - make_interval(days => $1)
-           AND status NOT IN ('queued', 'sending')
+           AND status NOT IN ('scheduled', 'queued', 'sending')
          ORDER BY created_at
          LIMIT $2
          FOR UPDATE SKIP LOCKED))`,

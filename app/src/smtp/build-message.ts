@@ -61,6 +61,7 @@ function attachment(
   const filename = item.filename;
   const content = item.content;
   const contentType = item.content_type ?? item.contentType;
+  const contentId = item.content_id;
   if (typeof filename !== 'string' || typeof content !== 'string') {
     throw new InvalidMessageError(`attachments[${index}] needs a filename and base64 content`);
   }
@@ -70,6 +71,13 @@ function attachment(
     encoding: 'base64',
     ...(typeof contentType === 'string'
       ? { contentType: checkedLine(`attachments[${index}].content_type`, contentType) }
+      : {}),
+    // An inline part of multipart/related, which the html shows as `cid:<content_id>`.
+    ...(typeof contentId === 'string'
+      ? {
+          cid: checkedLine(`attachments[${index}].content_id`, contentId),
+          contentDisposition: 'inline' as const,
+        }
       : {}),
   };
 }

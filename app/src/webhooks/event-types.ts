@@ -3,6 +3,7 @@
  * subscribes to some of them.
  */
 export const WEBHOOK_EVENT_TYPES = [
+  'email.scheduled',
   'email.sent',
   'email.delivered',
   'email.delivery_delayed',

@@ -46,6 +46,7 @@ export class AppDeployment {
     const { prefix, config, protect, network, groups, key, database } = props;
     this.environments = new TaskEnvironments(scope, {
       database,
+      appDatabaseUser: config.app.databaseUser,
       trustProxy: network.cidrBlock,
       pool: config.database,
       logLevel: config.logLevel,

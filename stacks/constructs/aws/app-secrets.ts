@@ -43,7 +43,8 @@ export const DATABASE_PASSWORD_VARIABLE = 'PGPASSWORD';
  * The master password is the one RDS manages: the migrate task's PGPASSWORD comes straight from
  * the RDS secret (`<arn>:password::`) and DATABASE_URL carries no password. SelfMX hands
  * node-postgres a URL without a password, and node-postgres (like libpq, like psql) then uses
- * PGPASSWORD. So the master password is never in Terraform state, and RDS may rotate it.
+ * PGPASSWORD. So the master password is never in Terraform state, and RDS may rotate it: that
+ * reference follows the secret's current version, which only `migrate` reads, at task start.
  */
 export class AppSecrets extends Construct {
   /** Secret name (`database-url`) → what it holds (`DATABASE_URL`) and the secret. */
@@ -51,8 +52,11 @@ export class AppSecrets extends Construct {
     string,
     { readonly holds: string; readonly secret: SecretsmanagerSecret }
   >();
-  /** Secret value → its Secrets Manager secret. */
-  private readonly byValue = new Map<string, SecretsmanagerSecret>();
+  /** Secret value → its Secrets Manager secret and the version that holds the value. */
+  private readonly byValue = new Map<
+    string,
+    { readonly secret: SecretsmanagerSecret; readonly version: SecretsmanagerSecretVersion }
+  >();
   /** The secret values: a task may start only after these exist. */
   readonly versions: SecretsmanagerSecretVersion[] = [];
   private readonly masterSecretArn: string;
@@ -77,13 +81,12 @@ export class AppSecrets extends Construct {
           kmsKeyId: props.kmsKeyArn,
           recoveryWindowInDays: props.recoveryWindowDays ?? 30,
         });
-        this.versions.push(
-          new SecretsmanagerSecretVersion(this, `${slug}-value`, {
-            secretId: secret.id,
-            secretString: value,
-          }),
-        );
-        this.byValue.set(value, secret);
+        const version = new SecretsmanagerSecretVersion(this, `${slug}-value`, {
+          secretId: secret.id,
+          secretString: value,
+        });
+        this.versions.push(version);
+        this.byValue.set(value, { secret, version });
         this.secrets.set(slug, { holds, secret });
       }
     }
@@ -91,25 +94,26 @@ export class AppSecrets extends Construct {
 
   /** Every secret ARN a task may read (for the execution role). */
   get arns(): string[] {
-    return [...[...this.byValue.values()].map((secret) => secret.arn), this.masterSecretArn];
+    return [...[...this.byValue.values()].map(({ secret }) => secret.arn), this.masterSecretArn];
   }
 
   /**
-   * Moves the secret variables of `environment` to `secrets`; with DATABASE_URL and no PGPASSWORD
+   * Moves the secret variables of `environment` to `secrets`, each pinned to the version holding
+   * its value; with DATABASE_URL and no PGPASSWORD
    * of its own, the container gets PGPASSWORD from the RDS master secret.
    */
   containerSettings(environment: AppEnvironment): ContainerSettings {
     const plain: Record<string, string> = {};
     const secrets: ContainerSecret[] = [];
     for (const [name, value] of Object.entries(environment)) {
-      const secret = this.byValue.get(value);
+      const stored = this.byValue.get(value);
       if ((SECRET_VARIABLES as readonly string[]).includes(name)) {
-        if (!secret) {
+        if (!stored) {
           throw new Error(
             `${name} has no Secrets Manager secret: it must not reach a container's plain environment`,
           );
         }
-        secrets.push({ name, valueFrom: secret.arn });
+        secrets.push({ name, valueFrom: versionReference(stored.secret, stored.version) });
       } else plain[name] = value;
     }
     if ('DATABASE_URL' in environment && !(DATABASE_PASSWORD_VARIABLE in environment)) {
@@ -120,4 +124,17 @@ export class AppSecrets extends Construct {
     }
     return { environment: plain, secrets: secrets.sort((a, b) => a.name.localeCompare(b.name)) };
   }
+}
+
+/**
+ * ECS's `<arn>:<json-key>:<version-stage>:<version-id>`, with only the version id. A new value is
+ * a new version, so the task definitions change with it: the release reruns the migration job
+ * and rolls the service. Tasks of the previous revision, running or started during the release,
+ * keep resolving the previous value, never a value the database has not been given yet.
+ */
+function versionReference(
+  secret: SecretsmanagerSecret,
+  version: SecretsmanagerSecretVersion,
+): string {
+  return `${secret.arn}:::${version.versionId}`;
 }

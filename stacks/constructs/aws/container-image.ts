@@ -2,7 +2,7 @@ import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository/index.js';
 import { DataResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { releaseHash } from '../release-hash.js';
+import { ensureReleaseArtifacts } from '../release-artifacts.js';
 
 /** From the stack's working directory (cdktf.out/stacks/<stack>) back to the repository root. */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression, not a JS template
@@ -21,7 +21,9 @@ export interface ContainerImageProps {
 /**
  * The ECR repository (immutable tags, scan on push) and the image build: a terraform_data whose
  * trigger is the hash of the image sources, so a code change builds and pushes `sha-<hash>`,
- * and an unchanged tree is not rebuilt. Paths are relative, so the JSON works from any checkout.
+ * and an unchanged tree is not rebuilt. Synth makes app/dist current first (the artifacts
+ * app/Dockerfile copies), and the script refuses to build from artifacts of other sources. Paths
+ * are relative, so the JSON works from any checkout.
  */
 export class ContainerImage extends Construct {
   readonly repository: EcrRepository;
@@ -31,7 +33,9 @@ export class ContainerImage extends Construct {
 
   constructor(scope: Construct, id: string, props: ContainerImageProps) {
     super(scope, id);
-    this.tag = `sha-${releaseHash().slice(0, 16)}`;
+    // The same artifacts the local stack builds its image from (app/dist, made current here).
+    const releaseHash = ensureReleaseArtifacts();
+    this.tag = `sha-${releaseHash.slice(0, 16)}`;
     this.repository = new EcrRepository(this, 'repository', {
       name: props.prefix,
       imageTagMutability: 'IMMUTABLE',
@@ -65,6 +69,7 @@ export class ContainerImage extends Construct {
           environment: {
             REPOSITORY_URL: this.repository.repositoryUrl,
             IMAGE_TAG: this.tag,
+            RELEASE_HASH: releaseHash,
             AWS_REGION: props.region,
             BUILD_CONTEXT: REPOSITORY_ROOT_FROM_STACK,
           },

@@ -4,6 +4,7 @@ import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group/index.js'
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { Construct } from 'constructs';
+import { POSTGRES_MINOR_VERSION } from '../../config/deployment-environment-spec.js';
 import { POSTGRES_PORT } from '../app-environment.js';
 
 export interface DatabaseProps {
@@ -83,7 +84,9 @@ export class Database extends Construct {
     this.instance = new DbInstance(this, 'instance', {
       identifier: `${props.prefix}-db`,
       engine: 'postgres',
-      engineVersion: '15',
+      // The exact minor of the local stack's default image. Pinned, so automatic minor upgrades
+      // are off: RDS would move past the pinned version and Terraform would then try to go back.
+      engineVersion: POSTGRES_MINOR_VERSION,
       instanceClass: props.instanceClass,
       dbName: this.databaseName,
       username: this.username,
@@ -115,7 +118,7 @@ export class Database extends Construct {
       monitoringInterval: 60,
       monitoringRoleArn: monitoringRole.arn,
       enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
-      autoMinorVersionUpgrade: true,
+      autoMinorVersionUpgrade: false,
       allowMajorVersionUpgrade: false,
       tags: { Name: `${props.prefix}-db` },
       dependsOn: [monitoringPolicy],

@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import type { LogLevel } from '../../../app/src/config/app-config.js';
+import type { AppRoleMember } from '../../../app/src/config/app-environment-spec.js';
 import {
   type DatabasePoolConfig,
   MIN_API_KEY_LENGTH,
@@ -19,11 +20,13 @@ import { sesRelay } from './ses-relay.js';
 /** Where app/Dockerfile puts the Amazon RDS CA bundle (verify-full checks the server against it). */
 export const RDS_CA_BUNDLE_PATH = '/app/certs/rds-global-bundle.pem';
 
-/** The least-privilege role that `serve` connects as (created by a migration). */
+/** The least-privilege group role whose login members `serve` connects as (created by migrations). */
 export const APP_DATABASE_ROLE = 'selfmx_app';
 
 export interface TaskEnvironmentsProps {
   readonly database: Database;
+  /** The member of APP_DATABASE_ROLE that `serve` logs in as (SELFMX_APP_DB_USER). */
+  readonly appDatabaseUser: AppRoleMember;
   /** TRUST_PROXY of `serve`: the VPC's CIDR, where the load balancer's requests come from. */
   readonly trustProxy: string;
   /** DB_POOL_SIZE, DB_POOL_TIMEOUT and DB_IDLE_TIMEOUT, the same for both tasks. */
@@ -75,15 +78,16 @@ export class TaskEnvironments {
             description: 'The SMTP relay password (SMTP_PASS); set TF_VAR_smtp_pass',
           }).value
         : undefined;
-    // Generated at apply; `migrate` sets it on the role, `serve` logs in with it.
+    // Generated at apply; `migrate` sets it on the member, `serve` logs in with it. A rotation
+    // replaces it and flips the member in the same release: running tasks keep the other one.
     const appRolePassword = new SecretInput(scope, 'app-db-password', {
       source: 'generated',
       variableName: 'app_db_password',
-      description: `The password of the ${APP_DATABASE_ROLE} database role (APP_DB_PASSWORD)`,
+      description: `The password of the ${APP_DATABASE_ROLE} login role in use (APP_DB_PASSWORD)`,
     }).value;
     this.serve = {
       ...serviceEnvironment({
-        database: database(APP_DATABASE_ROLE),
+        database: database(props.appDatabaseUser),
         log,
         apiKey: this.apiKey.value,
         smtp: props.smtp ? { ...props.smtp, pass: smtpPass } : sesRelay(props.region),
@@ -94,6 +98,7 @@ export class TaskEnvironments {
     // The migration keeps the RDS master user (PGPASSWORD from the RDS-managed secret).
     this.migrate = {
       ...migrationEnvironment({ database: database(props.database.username), log }),
+      APP_DB_USER: props.appDatabaseUser,
       APP_DB_PASSWORD: appRolePassword,
     };
   }

@@ -5,12 +5,15 @@ import { type AppEnvironment, containerEnv } from '../app-environment.js';
 import type { AppImage } from './app-image.js';
 import type { PrivateNetwork } from './private-network.js';
 import { READ_ONLY_ROOT_FILESYSTEM } from './read-only-root.js';
+import type { ReleaseInstance } from './release-instance.js';
 import { dockerLabels, dockerResourceName, logicalId } from './resource-name.js';
 
 export interface MigrationJobProps {
   /** The environment name (SELFMX_ENV) that prefixes the container's name. */
   readonly env: string;
   readonly image: AppImage;
+  /** The deployment of the release this job migrates to: the suffix of its name. */
+  readonly instance: ReleaseInstance;
   readonly network: PrivateNetwork;
   /** The job's environment: DATABASE_URL and DB_POOL_* exactly as the app gets them. */
   readonly environment: AppEnvironment;
@@ -25,15 +28,16 @@ export interface MigrationJobProps {
  * while Terraform waits (`attach`), shows its output in the apply (`logs`), and is not expected
  * to keep running (`must_run = false`). The docker provider does not fail on a non-zero exit
  * code, so a postcondition does: a failed migration fails the apply, and whatever depends on the
- * job (the new app container) is not created. The container uses the release's image id, so a
- * new image replaces it: the job runs again on every release.
+ * job (the new app container) is not created, and the previous app keeps serving. The container
+ * uses the release's image id and is named after the deployment, so every release runs it again
+ * (create-before-destroy, which the app imposes on it, needs a name of its own each time).
  */
 export class MigrationJob extends Construct {
   readonly container: Container;
 
   constructor(scope: Construct, id: string, props: MigrationJobProps) {
     super(scope, id);
-    const name = dockerResourceName(props.env, 'migrate');
+    const name = `${dockerResourceName(props.env, 'migrate')}-${props.instance.suffix}`;
     this.container = new Container(this, 'container', {
       name,
       image: props.image.imageId,
@@ -45,7 +49,7 @@ export class MigrationJob extends Construct {
       logs: true,
       restart: 'no',
       ...READ_ONLY_ROOT_FILESYSTEM,
-      labels: dockerLabels(props.env, 'migrate'),
+      labels: dockerLabels(props.env, 'migrate', props.instance.tag),
       dependsOn: props.dependsOn,
       lifecycle: {
         // A plain address: Terraform refuses the `${...}` form cdktf renders for a resource here.
@@ -54,7 +58,9 @@ export class MigrationJob extends Construct {
           {
             // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression
             condition: '${self.exit_code == 0}',
-            errorMessage: `The migration job failed (container ${name} exited non-zero): the new release was not started. Read its output above or with \`docker logs ${name}\`, fix the migration, and deploy again.`,
+            errorMessage:
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform expression
+              'The migration job failed (container ${self.name} exited non-zero): the new release was not started and the previous one keeps serving. Read its output above or with `docker logs ${self.name}`, fix the migration, and deploy again.',
           },
         ],
       },

@@ -8,11 +8,15 @@ export function dockerResourceName(env: string, role: string): string {
   return `${env}-selfmx-${role}`;
 }
 
-/** Labels that let `docker ps --filter label=selfmx.env=<env>` find an environment's objects. */
-export function dockerLabels(env: string, role: string): ContainerLabels[] {
+/**
+ * Labels that let `docker ps --filter label=selfmx.env=<env>` find an environment's objects;
+ * the containers of a release also carry `selfmx.release=<release tag>`.
+ */
+export function dockerLabels(env: string, role: string, release?: string): ContainerLabels[] {
   return [
     { label: 'selfmx.env', value: env },
     { label: 'selfmx.role', value: role },
+    ...(release === undefined ? [] : [{ label: 'selfmx.release', value: release }]),
   ];
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EmailAcceptor } from '../../emails/accept-email.js';
+import { EmailAcceptor, type QuotaRefusal, quotaMessage } from '../../emails/accept-email.js';
 import {
   emailExists,
   findEmail,
@@ -23,20 +23,26 @@ import { sendEmailResponseSchema, sendEmailSchema } from '../schemas/send-email.
 import type { ServerDeps } from '../server-deps.js';
 
 /** 429 past a daily quota, with the reset time in the message and in Retry-After. */
-function quotaExceeded(result: { quota: 'emails' | 'bytes'; limit: number; resetsAt: Date }) {
+export function quotaExceeded(result: QuotaRefusal): ApiError {
   const retryAfter = Math.max(1, Math.ceil((result.resetsAt.getTime() - Date.now()) / 1000));
-  const what = result.quota === 'emails' ? 'emails' : 'bytes of email';
+  return new ApiError(429, 'quota_exceeded', quotaMessage(result), {
+    'retry-after': String(retryAfter),
+    'x-quota-reset': result.resetsAt.toISOString(),
+  });
+}
+
+/** 409 for an Idempotency-Key reused with another body. */
+export function idempotencyConflict(): ApiError {
   return new ApiError(
-    429,
-    'quota_exceeded',
-    `daily quota exceeded: this API key's tenant may send ${result.limit} ${what} per UTC day; nothing was queued; the quota resets at ${result.resetsAt.toISOString()}`,
-    { 'retry-after': String(retryAfter), 'x-quota-reset': result.resetsAt.toISOString() },
+    409,
+    'invalid_idempotent_request',
+    'Idempotency-Key: was already used with a different request body; use a new key',
   );
 }
 
 /** POST /v1/emails (Resend's path) and /v1/send (the seed's), GET /v1/emails[/{id}]. */
-export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
-  const acceptor = new EmailAcceptor(pool);
+export function emailRoutes({ pool, config }: ServerDeps): RouteSpec[] {
+  const acceptor = new EmailAcceptor(pool, { scheduleMaxDays: config.http.scheduleMaxDays });
   const send = (url: string) =>
     route({
       method: 'POST',
@@ -58,15 +64,13 @@ export function emailRoutes({ pool }: ServerDeps): RouteSpec[] {
           requestHash: idempotency.requestHash,
         });
         if (result.kind === 'invalid') throw validationError(result.field, result.message);
-        if (result.kind === 'idempotency_conflict') {
-          throw new ApiError(
-            409,
-            'invalid_idempotent_request',
-            'Idempotency-Key: was already used with a different request body; use a new key',
-          );
-        }
+        if (result.kind === 'idempotency_conflict') throw idempotencyConflict();
         if (result.kind === 'quota_exceeded') throw quotaExceeded(result);
-        return { id: result.id, status: 'queued', created_at: result.createdAt.toISOString() };
+        return {
+          id: result.id,
+          status: result.scheduled ? ('scheduled' as const) : ('queued' as const),
+          created_at: result.createdAt.toISOString(),
+        };
       },
     });
 

@@ -6,12 +6,14 @@ import { timestamp } from './common.js';
 /** How emails and their events are shown: Resend's email object plus SelfMX's queue fields. */
 
 export const EMAIL_STATUSES = [
+  'scheduled',
   'queued',
   'sending',
   'delivered',
   'bounced',
   'failed',
   'suppressed',
+  'canceled',
 ] as const;
 
 const RECIPIENT_STATUSES = [
@@ -42,7 +44,9 @@ export const emailSummarySchema = z.object({
   updated_at: timestamp,
   sent_at: timestamp.nullable(),
   next_attempt_at: timestamp,
-  scheduled_at: z.null(),
+  scheduled_at: timestamp
+    .nullable()
+    .meta({ description: 'the time the email is scheduled for; null when it was sent at once' }),
   purged_at: timestamp.nullable().meta({
     description:
       'when RETENTION_DAYS purged the content: html, text, attachments and template data are gone',
@@ -66,6 +70,7 @@ export const emailSchema = emailSummarySchema.extend({
 export const emailEventSchema = z.object({
   id: z.string(),
   type: z.enum([
+    'scheduled',
     'queued',
     'sending',
     'delivered',
@@ -75,6 +80,7 @@ export const emailEventSchema = z.object({
     'suppressed',
     'delivery_delayed',
     'requeued',
+    'canceled',
   ]),
   recipients: z
     .array(z.string())
@@ -106,7 +112,7 @@ export function emailSummaryView(row: Omit<EmailRow, 'html' | 'text'>) {
     updated_at: row.updated_at,
     sent_at: row.sent_at,
     next_attempt_at: row.next_attempt_at,
-    scheduled_at: null,
+    scheduled_at: row.scheduled_at,
     purged_at: row.purged_at,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CONTROL_CHARACTERS, formatMailbox, parseMailbox } from '../../emails/email-address.js';
 import { EMAIL_LIMITS as LIMITS } from '../../emails/limits.js';
+import { parseScheduledAt, SCHEDULED_AT_FORMATS } from '../../emails/scheduled-at.js';
 import type { SendEmailRequest } from '../../emails/send-email-request.js';
 import { RESERVED_HEADERS } from '../../smtp/reserved-headers.js';
 
@@ -66,6 +67,16 @@ const attachment = z.strictObject({
     .string()
     .regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type such as application/pdf')
     .optional(),
+  content_id: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]{1,255}$/,
+      'must be 1-255 characters of a Content-ID, without <, > or spaces',
+    )
+    .optional()
+    .meta({
+      description: 'makes the attachment inline; the html references it as `cid:<content_id>`',
+    }),
 });
 
 const tag = z.strictObject({
@@ -103,6 +114,17 @@ export const sendEmailSchema = z
     template: z
       .strictObject({ id: z.string().min(1).max(200), variables: templateData.optional() })
       .optional(),
+    scheduled_at: z
+      .string()
+      .max(100)
+      .refine((value) => parseScheduledAt(value, new Date()) !== undefined, {
+        message: `must be ${SCHEDULED_AT_FORMATS}`,
+      })
+      .optional()
+      .meta({
+        description:
+          'send later: an ISO 8601 date-time with an offset, "in 1 min", "in 2 hours" or "tomorrow at 9am" (UTC); in the future and at most SCHEDULED_SEND_MAX_DAYS ahead',
+      }),
   })
   .superRefine((email, ctx) => {
     const templateId = email.template_id ?? email.template?.id;
@@ -150,7 +172,7 @@ export const sendEmailSchema = z
 
 export const sendEmailResponseSchema = z.object({
   id: z.uuid(),
-  status: z.literal('queued'),
+  status: z.enum(['queued', 'scheduled']),
   created_at: z.string(),
 });
 
