@@ -14,6 +14,9 @@ const FRESH_VALUES: Record<string, string> = {
   idempotency_key: 'NULL',
   request_hash: 'NULL',
   attempts: '0',
+  relay_deferrals: '0',
+  attempting_since: 'NULL',
+  delayed_event_at: 'NULL',
   next_attempt_at: 'now()',
   lease_expires_at: 'NULL',
   leased_by: 'NULL',
@@ -42,7 +45,8 @@ export async function keepBacklogTemplate(pool: pg.Pool, emailId: string): Promi
 export async function clearEmails(pool: pg.Pool): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await pool.query('TRUNCATE email_events, emails');
+      // CASCADE: the tables that hang off emails (recipient outcomes) go with it.
+      await pool.query('TRUNCATE email_events, emails CASCADE');
       return;
     } catch (error) {
       if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;

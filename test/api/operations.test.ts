@@ -53,6 +53,7 @@ describe('operations: openapi.json, metrics, CORS, request ids, test-smtp', () =
       '/v1/emails/batch',
       '/v1/emails/{id}',
       '/v1/emails/{id}/cancel',
+      '/v1/emails/{id}/retry',
       '/v1/logs',
       '/v1/send',
       '/v1/suppressions',

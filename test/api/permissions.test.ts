@@ -40,6 +40,13 @@ describe('permission matrix: every endpoint × every permission', () => {
     },
     {
       method: 'POST',
+      path: '/v1/emails/{id}/retry',
+      permission: 'send',
+      // A queued email cannot be retried: 409 to a key that may, 403 to one that may not.
+      request: () => ({ path: `/v1/emails/${emailId}/retry` }),
+    },
+    {
+      method: 'POST',
       path: '/v1/emails/batch',
       permission: 'send',
       request: () => ({ body: [email(), email()] }),

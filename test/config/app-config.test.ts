@@ -44,7 +44,14 @@ describe('the app reads through its declarations', () => {
       requestTimeoutSeconds: 30,
       scheduleMaxDays: 30,
     });
-    assert.deepEqual(config.queue, { workers: 4, retryAttempts: 3, retryDelaySeconds: 60 });
+    assert.deepEqual(config.queue, {
+      workers: 4,
+      retryAttempts: 100,
+      retryDelaySeconds: 60,
+      maxRetryDelaySeconds: 3600,
+      maxAgeSeconds: 259_200,
+      delayNoticeSeconds: 900,
+    });
     assert.deepEqual(config.smtp, {
       host: 'smtp.example.com',
       port: 587,

@@ -54,6 +54,14 @@ describe('ops/: Grafana dashboard and Prometheus alert rules', () => {
         assert.ok(known.has(metric), `${name} uses unknown metric ${metric}`);
       }
     }
+    const alerted = new Set(alerts.flatMap(metricNames));
+    for (const metric of [
+      'selfmx_emails_delayed_total',
+      'selfmx_recipients_suppressed_total',
+      'selfmx_webhook_outbox_backlog',
+    ]) {
+      assert.ok(alerted.has(metric), `an alert rule watches ${metric}`);
+    }
     assert.doesNotMatch(rules, /\t/, 'YAML is indented with spaces');
   });
 });

@@ -148,7 +148,7 @@ describe('queue SQL on a real PostgreSQL 15', () => {
 
   it('an expired lease on the last attempt fails the email instead of requeueing it', async () => {
     const [id] = await fx.insertEmails(1);
-    await fx.pool.query('UPDATE emails SET attempts = 3 WHERE id = $1', [id]);
+    await fx.pool.query('UPDATE emails SET relay_deferrals = 3 WHERE id = $1', [id]);
     await claimEmails(fx.pool, 'crashed', 1, 0.1);
     await sleep(200);
     assert.deepEqual(await reclaimExpiredLeases(fx.pool, 4), { requeued: 0, failed: 1 });

@@ -38,10 +38,14 @@ export interface HttpConfig {
   readonly scheduleMaxDays: number;
 }
 
+/** The retry fields are the queue's RetryPolicy (queue/retry-policy.ts). */
 export interface QueueConfig {
   readonly workers: number;
   readonly retryAttempts: number;
   readonly retryDelaySeconds: number;
+  readonly maxRetryDelaySeconds: number;
+  readonly maxAgeSeconds: number;
+  readonly delayNoticeSeconds: number;
 }
 
 export interface SmtpConfig {
@@ -134,6 +138,9 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
       workers: read.value('QUEUE_WORKERS'),
       retryAttempts: read.value('QUEUE_RETRY_ATTEMPTS'),
       retryDelaySeconds: read.value('QUEUE_RETRY_DELAY'),
+      maxRetryDelaySeconds: read.value('QUEUE_MAX_RETRY_DELAY'),
+      maxAgeSeconds: read.value('QUEUE_MAX_AGE'),
+      delayNoticeSeconds: read.value('QUEUE_DELAY_NOTICE'),
     }),
     smtp: Object.freeze(
       checkSmtpCredentialsEncrypted(

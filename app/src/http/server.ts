@@ -15,6 +15,7 @@ import type { RouteSpec } from './route-spec.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { auditRoutes } from './routes/audit.js';
 import { emailBatchRoutes } from './routes/email-batch.js';
+import { emailRetryRoute } from './routes/email-retry.js';
 import { emailScheduleRoutes } from './routes/email-schedule.js';
 import { emailRoutes } from './routes/emails.js';
 import { healthRoute } from './routes/health.js';
@@ -72,6 +73,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     metricsRoute(),
     openApiRoute(() => openApi),
     ...emailRoutes(deps),
+    emailRetryRoute(deps),
     ...emailBatchRoutes(deps),
     ...emailScheduleRoutes(deps),
     ...logRoutes(deps),

@@ -13,6 +13,7 @@ import { smtpErrors, smtpSendDuration } from '../smtp/smtp-metrics.js';
 import type { SmtpTransport } from '../smtp/transport.js';
 import {
   emailsBounced,
+  emailsDelayed,
   emailsDelivered,
   emailsFailed,
   recipientsSuppressed,
@@ -20,13 +21,15 @@ import {
 import type { Outcome, OutcomeReport } from './queue-store.js';
 import type { QueuedEmail } from './queued-email.js';
 import {
+  type OutcomeEvent,
   planRecipients,
   type RecipientOutcome,
   type RecipientPlan,
+  type RecipientSummary,
   SUPPRESSED_DETAIL,
   summariseRecipients,
 } from './recipient-outcomes.js';
-import { backoffSeconds, maxAttempts } from './retry-policy.js';
+import { decideRetry, describeSeconds, type RetryPolicy } from './retry-policy.js';
 
 export interface DeliveryContext {
   readonly pool: Pick<pg.Pool, 'query'>;
@@ -35,8 +38,7 @@ export interface DeliveryContext {
   readonly workerId: string;
   /** Records an outcome (batched with the other workers' outcomes); false: the lease was lost. */
   readonly recordOutcome: (report: OutcomeReport) => Promise<boolean>;
-  readonly retryAttempts: number;
-  readonly retryDelaySeconds: number;
+  readonly retry: RetryPolicy;
   /**
    * How long to keep trying to record an outcome while the database is unreachable (normally
    * the lease): the send already happened, and recording it late beats sending it again.
@@ -114,7 +116,7 @@ export async function sendClaimedEmail(
   }
 
   const plan = planRecipients(email);
-  if (plan.toSend.length === 0) return summarised(context, email, plan, []);
+  if (plan.toSend.length === 0) return summarised(context, email, plan, false, []);
   // Recipients settled by an earlier attempt or suppressed stay in the headers, not the envelope.
   if (plan.partial) {
     message.envelope = { from: bareAddress(email.fromAddress), to: [...plan.toSend] };
@@ -131,6 +133,7 @@ export async function sendClaimedEmail(
       context,
       email,
       plan,
+      true,
       plan.toSend.map(
         (address) =>
           refused.get(address.toLowerCase()) ?? {
@@ -158,6 +161,7 @@ export async function sendClaimedEmail(
       context,
       email,
       plan,
+      !isConnectionFailure(failure),
       plan.toSend.map(
         (address) => refused.get(address.toLowerCase()) ?? { address, status, smtpResponse: reply },
       ),
@@ -183,39 +187,79 @@ function refusalsOf(result: unknown): Map<string, RecipientOutcome> {
   return refused;
 }
 
-/** The email's outcome from its recipients'; deferred ones fail once the attempts are used up. */
+/**
+ * The email's outcome from its recipients'. Deferred ones are retried (retry-policy.ts) or fail
+ * once the policy gives up. `relayAnswered`: the relay itself replied, so a deferral is a 4xx
+ * answer that QUEUE_RETRY_ATTEMPTS counts, not an unreachable relay or a refused login.
+ */
 function summarised(
   context: DeliveryContext,
   email: QueuedEmail,
   plan: RecipientPlan,
+  relayAnswered: boolean,
   attempt: readonly RecipientOutcome[],
 ): Outcome {
-  const givingUp = email.attempts >= maxAttempts(context.retryAttempts);
-  const gaveUp = `gave up after ${email.attempts} attempts (QUEUE_RETRY_ATTEMPTS=${context.retryAttempts})`;
-  const outcomes = givingUp
+  const anyDeferred = attempt.some((o) => o.status === 'deferred');
+  const answered = anyDeferred && relayAnswered;
+  const decision = anyDeferred
+    ? decideRetry(context.retry, {
+        attempts: email.attempts,
+        relayDeferrals: email.relayDeferrals + (answered ? 1 : 0),
+        attemptingSince: email.attemptingSince,
+        delayNoticeSent: email.delayNoticeSent,
+        now: new Date(),
+      })
+    : undefined;
+  const gaveUp = decision && !decision.retry ? decision.reason : undefined;
+  const outcomes = gaveUp
     ? attempt.map((o) => (o.status === 'deferred' ? { ...o, status: 'failed' as const } : o))
     : attempt;
-  const summary = summariseRecipients(plan, outcomes, { failed: gaveUp });
+  const summary = summariseRecipients(plan, outcomes, gaveUp ? { failed: gaveUp } : {});
   if (plan.suppressed.length > 0) recipientsSuppressed.inc(plan.suppressed.length);
   const perRecipient = { events: summary.events, recipients: summary.recipients };
   const smtpResponse = summary.smtpResponse ?? '';
   switch (summary.status) {
-    case 'deferred':
+    case 'deferred': {
+      const retryInSeconds = decision?.retry ? decision.retryInSeconds : 0;
+      const delayNotice = decision?.retry === true && decision.delayNotice;
+      if (delayNotice) emailsDelayed.inc();
       return {
         type: 'deferred',
         smtpResponse,
-        retryInSeconds: backoffSeconds(email.attempts, context.retryDelaySeconds),
-        perRecipient,
+        retryInSeconds,
+        relayAnswered: answered,
+        delayNotice,
+        perRecipient: delayNotice
+          ? { ...perRecipient, events: [...summary.events, delayedEvent(email, summary)] }
+          : perRecipient,
       };
+    }
     case 'delivered':
       return { type: 'delivered', smtpResponse, perRecipient };
     case 'bounced':
       return { type: 'bounced', smtpResponse, perRecipient };
     case 'failed':
-      return { type: 'failed', smtpResponse: summary.smtpResponse, detail: gaveUp, perRecipient };
+      return {
+        type: 'failed',
+        smtpResponse: summary.smtpResponse,
+        detail: gaveUp ?? 'every recipient failed',
+        perRecipient,
+      };
     case 'suppressed':
       return { type: 'suppressed', smtpResponse: null, detail: SUPPRESSED_DETAIL, perRecipient };
   }
+}
+
+/** `delivery_delayed` (webhook `email.delivery_delayed`), about the recipients still waiting. */
+function delayedEvent(email: QueuedEmail, summary: RecipientSummary): OutcomeEvent {
+  const deferred = summary.events.find((event) => event.type === 'deferred');
+  const waited = (Date.now() - email.attemptingSince.getTime()) / 1000;
+  return {
+    type: 'delivery_delayed',
+    recipients: deferred?.recipients ?? null,
+    smtpResponse: deferred?.smtpResponse ?? null,
+    detail: `not delivered after trying for ${describeSeconds(waited)}; still retrying`,
+  };
 }
 
 function countOutcome(outcome: Outcome): void {

@@ -29,6 +29,12 @@ export const emailsFailed = new Counter({
   registers: [register],
 });
 
+export const emailsDelayed = new Counter({
+  name: 'selfmx_emails_delayed_total',
+  help: 'Emails still undelivered past QUEUE_DELAY_NOTICE (one delivery_delayed event each)',
+  registers: [register],
+});
+
 export const recipientsSuppressed = new Counter({
   name: 'selfmx_recipients_suppressed_total',
   help: 'Recipients skipped because they are on their tenant suppression list (relay not contacted)',

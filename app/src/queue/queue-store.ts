@@ -34,6 +34,7 @@ export async function claimEmails(
      ), claimed AS (
        UPDATE emails e
           SET status = 'sending', leased_by = $1, attempts = e.attempts + 1, updated_at = now(),
+              attempting_since = coalesce(e.attempting_since, now()),
               lease_expires_at = now() + make_interval(secs => $3::double precision)
          FROM due WHERE e.id = due.id
        RETURNING e.*
@@ -66,7 +67,15 @@ export type Outcome = (
   | { type: 'delivered'; smtpResponse: string; detail?: string }
   | { type: 'bounced'; smtpResponse: string }
   | { type: 'failed'; smtpResponse: string | null; detail: string }
-  | { type: 'deferred'; smtpResponse: string; retryInSeconds: number }
+  | {
+      type: 'deferred';
+      smtpResponse: string;
+      retryInSeconds: number;
+      /** The relay itself answered some recipient with a 4xx (counted by QUEUE_RETRY_ATTEMPTS). */
+      relayAnswered?: boolean;
+      /** The wait passes QUEUE_DELAY_NOTICE: `delivery_delayed` is among the events. */
+      delayNotice?: boolean;
+    }
   | { type: 'suppressed'; smtpResponse: null; detail: string }
 ) & {
   /**
@@ -107,6 +116,8 @@ export async function recordOutcomes(
       type: outcome.type,
       smtp_response: outcome.smtpResponse,
       retry_in: outcome.type === 'deferred' ? outcome.retryInSeconds : 0,
+      relay_answered: outcome.type === 'deferred' && outcome.relayAnswered === true,
+      delay_notice: outcome.type === 'deferred' && outcome.delayNotice === true,
       last_error: outcome.type === 'delivered' ? null : (outcome.smtpResponse ?? detail),
       detail,
       events: events.map((event) => ({
@@ -128,8 +139,9 @@ export async function recordOutcomes(
     name: 'selfmx_record_outcomes',
     text: `WITH outcome AS (
        SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(email_id uuid, worker_id text,
-         status text, type text, smtp_response text, retry_in double precision, last_error text,
-         detail text, events jsonb, recipients jsonb)
+         status text, type text, smtp_response text, retry_in double precision,
+         relay_answered boolean, delay_notice boolean, last_error text, detail text,
+         events jsonb, recipients jsonb)
      ), moved AS (
        UPDATE emails e
           SET status = o.status,
@@ -137,6 +149,8 @@ export async function recordOutcomes(
                                      THEN now() + make_interval(secs => o.retry_in)
                                      ELSE e.next_attempt_at END,
               sent_at = CASE WHEN o.status = 'delivered' THEN now() ELSE e.sent_at END,
+              relay_deferrals = e.relay_deferrals + o.relay_answered::int,
+              delayed_event_at = CASE WHEN o.delay_notice THEN now() ELSE e.delayed_event_at END,
               last_error = o.last_error,
               lease_expires_at = NULL, leased_by = NULL, updated_at = now()
          FROM outcome o
@@ -179,11 +193,14 @@ export async function recordOutcomes(
 /**
  * Releases leases that expired (their worker or process died mid-send): back to 'queued' with
  * their original place in line, or 'failed' once the attempts are used up. The send may or may
- * not have reached the relay, which is why delivery is at-least-once.
+ * not have reached the relay, which is why delivery is at-least-once; so an expired lease counts
+ * as an attempt the relay answered (a process that dies on one email cannot retry it forever).
+ * Past `maxAgeSeconds` of trying (when given), the email fails too.
  */
 export async function reclaimExpiredLeases(
   db: Queryable,
-  maxAttempts: number,
+  maxRelayDeferrals: number,
+  maxAgeSeconds?: number,
 ): Promise<{ requeued: number; failed: number }> {
   const { rows } = await db.query<{ type: 'deferred' | 'failed' }>({
     // Named: parsed and planned once per connection, not before every claim.
@@ -196,7 +213,11 @@ export async function reclaimExpiredLeases(
         FOR UPDATE SKIP LOCKED
      ), released AS (
        UPDATE emails e
-          SET status = CASE WHEN e.attempts >= $1 THEN 'failed' ELSE 'queued' END,
+          SET status = CASE WHEN e.relay_deferrals + 1 >= $1
+                                   OR e.attempting_since
+                                      < now() - make_interval(secs => $2::double precision)
+                            THEN 'failed' ELSE 'queued' END,
+              relay_deferrals = e.relay_deferrals + 1,
               last_error = 'the lease of ' || expired.leased_by
                            || ' expired before the send was confirmed',
               lease_expires_at = NULL, leased_by = NULL, updated_at = now()
@@ -208,7 +229,7 @@ export async function reclaimExpiredLeases(
             attempts, last_error
        FROM released
      RETURNING type`,
-    values: [maxAttempts],
+    values: [maxRelayDeferrals, maxAgeSeconds ?? null],
   });
   const failed = rows.filter((row) => row.type === 'failed').length;
   return { requeued: rows.length - failed, failed };

@@ -3,7 +3,7 @@ import { emailsFailed } from './email-metrics.js';
 import { claimEmails, reclaimExpiredLeases, renewLeases } from './queue-store.js';
 import type { QueueWakeup } from './queue-wakeup.js';
 import type { QueuedEmail } from './queued-email.js';
-import { maxAttempts } from './retry-policy.js';
+import { maxRelayDeferrals } from './retry-policy.js';
 
 export interface WorkerTuning {
   /** Emails claimed at once and sent concurrently through the pooled transport. */
@@ -38,7 +38,11 @@ export async function runQueueWorker(context: WorkerContext): Promise<void> {
     let batch: Awaited<ReturnType<typeof claimEmails>>;
     try {
       if (performance.now() - reclaimedAt >= reclaimEveryMs) {
-        const reclaimed = await reclaimExpiredLeases(pool, maxAttempts(context.retryAttempts));
+        const reclaimed = await reclaimExpiredLeases(
+          pool,
+          maxRelayDeferrals(context.retry.retryAttempts),
+          context.retry.maxAgeSeconds,
+        );
         reclaimedAt = performance.now();
         if (reclaimed.failed > 0) emailsFailed.inc(reclaimed.failed);
         if (reclaimed.requeued + reclaimed.failed > 0) {

@@ -12,7 +12,7 @@ export interface RecipientOutcome {
 
 /** One email_events row of an attempt: its recipients, or null when it is about all of them. */
 export interface OutcomeEvent {
-  readonly type: RecipientStatus;
+  readonly type: RecipientStatus | 'delivery_delayed';
   readonly recipients: readonly string[] | null;
   readonly smtpResponse: string | null;
   readonly detail: string | null;
