@@ -95,6 +95,11 @@ export async function recordWebhookAttempt(
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    // The webhook row first, as DELETE of a webhook locks it before its events: the same order
+    // in both, so a delete during an attempt waits instead of deadlocking.
+    await client.query('SELECT 1 FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [
+      event.webhook_id,
+    ]);
     const moved = await client.query(
       `UPDATE webhook_events
           SET status = CASE WHEN $3 THEN 'success' WHEN $4::double precision IS NULL THEN 'failed'

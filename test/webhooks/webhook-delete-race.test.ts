@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Resend } from 'resend';
+import { recordWebhookAttempt } from '../../app/src/webhooks/webhook-outbox.js';
+import {
+  type ApiServer,
+  BOOTSTRAP_KEY,
+  startApiServer,
+  startMigratedPostgres,
+} from '../api/api-harness.js';
+import type { TestPostgres } from '../support/postgres.js';
+
+/**
+ * Deleting a webhook while a worker records an attempt of one of its events: both lock the
+ * webhook row and the event row, and must do so in the same order, or PostgreSQL breaks the
+ * deadlock by failing one of them (the DELETE answered 500).
+ */
+describe('deleting a webhook during an attempt', () => {
+  let postgres: TestPostgres;
+  let server: ApiServer;
+
+  before(async () => {
+    postgres = await startMigratedPostgres();
+    server = await startApiServer(postgres, {
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
+    });
+  });
+  after(async () => {
+    await server?.close();
+    await postgres?.destroy();
+  });
+
+  test('the attempt waits for the delete and records nothing; neither fails', async () => {
+    const resend = new Resend(BOOTSTRAP_KEY, { baseUrl: `${server.url}/v1` });
+    const created = await resend.webhooks.create({
+      endpoint: 'http://127.0.0.1:9/hook',
+      events: ['email.sent'],
+    });
+    assert.equal(created.error, null, JSON.stringify(created.error));
+    const webhookId = created.data?.id ?? '';
+    const {
+      rows: [event],
+    } = await server.pool.query<{ id: string; tenant_id: string }>(
+      `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload, status, attempts)
+       SELECT tenant_id, id, 'email.sent', '{}', 'attempting', 1 FROM webhooks WHERE id = $1
+       RETURNING id, tenant_id`,
+      [webhookId],
+    );
+    assert.ok(event);
+
+    // The delete's transaction holds the webhook row while the worker records its attempt.
+    const deleter = await postgres.client('selfmx');
+    try {
+      await deleter.query('BEGIN');
+      await deleter.query('SELECT 1 FROM webhooks WHERE id = $1 FOR UPDATE', [webhookId]);
+      const attempt = recordWebhookAttempt(
+        server.pool,
+        { id: event.id, tenant_id: event.tenant_id, webhook_id: webhookId, attempts: 1 },
+        { ok: false, httpStatus: 500, response: 'server error' },
+        5,
+        3600,
+      );
+      for (let waiting = 0; waiting === 0; ) {
+        const { rows } = await deleter.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        );
+        waiting = rows[0]?.n ?? 0;
+      }
+      await deleter.query('DELETE FROM webhooks WHERE id = $1', [webhookId]);
+      await deleter.query('COMMIT');
+      assert.deepEqual(await attempt, { recorded: false, disabled: false });
+    } finally {
+      await deleter.end();
+    }
+  });
+});
