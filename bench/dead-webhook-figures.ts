@@ -97,18 +97,8 @@ const timedWith = async (port: number, rates: number[]) => {
     );
     waiting.push(rows[0]?.n ?? 0);
   }
-  // Deleting the endpoint drops its outbox, so the next round starts clean. A delete that
-  // meets an attempt being recorded can deadlock with it (a 500); it is tried again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await api('DELETE', `/v1/webhooks/${String(created.id)}`);
-      break;
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      console.error(String(error));
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
+  // Deleting the endpoint drops its outbox, so the next round starts clean.
+  await api('DELETE', `/v1/webhooks/${String(created.id)}`);
 };
 for (let round = 0; round < ROUNDS; round++) {
   without.push((await timeBacklogDelivery(pool, sink, BACKLOG)).perSecond);
