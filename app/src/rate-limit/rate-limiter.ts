@@ -32,6 +32,14 @@ export function countRequestsCte(keys: string, window: string): string {
      )`;
 }
 
+/** The windows of one key (or tenant) that have ended, which the first request of a window clears. */
+const ENDED_WINDOWS = {
+  key: `DELETE FROM rate_limit_windows
+         WHERE api_key_id = $1 AND window_start < now() - make_interval(secs => $2)`,
+  tenant: `DELETE FROM tenant_request_windows
+            WHERE tenant_id = $1 AND window_start < now() - make_interval(secs => $2)`,
+} as const;
+
 /**
  * The decision for one counted request: `requests` is its place in the window (1 for the first).
  * The first request of a window clears the key's older windows.
@@ -43,21 +51,7 @@ export function rateLimitDecision(
   limit: number,
   windowSeconds: number,
 ): RateLimitDecision {
-  if (counted.requests === 1) {
-    void db
-      .query(
-        `DELETE FROM rate_limit_windows
-         WHERE api_key_id = $1 AND window_start < now() - make_interval(secs => $2)`,
-        [apiKeyId, windowSeconds],
-      )
-      .catch(() => undefined);
-  }
-  return {
-    allowed: counted.requests <= limit,
-    limit,
-    remaining: Math.max(0, limit - counted.requests),
-    resetSeconds: Math.max(1, counted.resetSeconds),
-  };
+  return windowDecision(db, ENDED_WINDOWS.key, apiKeyId, counted, limit, windowSeconds);
 }
 
 /**
@@ -84,14 +78,19 @@ export function tenantRateLimitDecision(
   limit: number,
   windowSeconds: number,
 ): RateLimitDecision {
+  return windowDecision(db, ENDED_WINDOWS.tenant, tenantId, counted, limit, windowSeconds);
+}
+
+function windowDecision(
+  db: pg.Pool,
+  clearEndedWindows: string,
+  ownerId: string,
+  counted: { requests: number; resetSeconds: number },
+  limit: number,
+  windowSeconds: number,
+): RateLimitDecision {
   if (counted.requests === 1) {
-    void db
-      .query(
-        `DELETE FROM tenant_request_windows
-         WHERE tenant_id = $1 AND window_start < now() - make_interval(secs => $2)`,
-        [tenantId, windowSeconds],
-      )
-      .catch(() => undefined);
+    void db.query(clearEndedWindows, [ownerId, windowSeconds]).catch(() => undefined);
   }
   return {
     allowed: counted.requests <= limit,
