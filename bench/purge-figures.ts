@@ -167,6 +167,15 @@ const tenths = Array.from({ length: 10 }, (_, i) => {
   return rateIn(purgeFrom + i * span, purgeFrom + (i + 1) * span).per_s;
 });
 
+// Whether batches slow down as the purge goes (dead index entries before the first live one).
+const { rows: purgedByTenth } = await pool.query<{ n: number }>(
+  `SELECT count(emails.id)::int AS n
+     FROM generate_series(0, 9) AS tenth
+     LEFT JOIN emails ON purged_at IS NOT NULL
+      AND least(floor(extract(epoch FROM purged_at - $1::timestamptz) * 10 / $2), 9) = tenth
+    GROUP BY tenth ORDER BY tenth`,
+  [purged.first, Math.max((purgeTo - purgeFrom) / 1000, 0.001)],
+);
 const afterFrom = Date.now();
 await sleep(BASELINE_MS);
 const after = rateIn(afterFrom, Date.now());
@@ -197,6 +206,9 @@ console.log(
       emails_table_mb_after_purge: Math.round((await tableBytes()) / 2 ** 20),
       purge_seconds: round(purgeSeconds, 1),
       purge_rows_per_s: Math.round(ROWS / purgeSeconds),
+      purge_rows_per_s_by_tenth: purgedByTenth.map((row) =>
+        Math.round(row.n / Math.max(purgeSeconds / 10, 0.001)),
+      ),
       ingest_baseline_per_s: baseline.per_s,
       ingest_during_purge_per_s: during.per_s,
       ingest_after_purge_per_s: after.per_s,
