@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { after, before } from 'node:test';
 import type pg from 'pg';
 import { generateApiKey } from '../../app/src/auth/api-key-secret.js';
@@ -209,4 +210,53 @@ export async function insertTenantWithKey(
     [tenantId, prefix, hash, permissions],
   );
   return { tenantId, token, keyId: key.rows[0]?.id as string };
+}
+
+/**
+ * A POST that announces a body of `bytes` in Content-Length and waits for the answer without
+ * uploading it. The server refuses an oversize body from its Content-Length and closes the
+ * connection; a client still uploading may see that reset instead of the answer.
+ */
+export function announceBody(
+  baseUrl: string,
+  path: string,
+  key: string,
+  bytes: number,
+): Promise<Pick<ApiResponse, 'status' | 'body' | 'text'>> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const request = httpRequest(
+      new URL(path, baseUrl),
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'content-length': String(bytes),
+        },
+      },
+      (response) => {
+        answered = true;
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => {
+          text += chunk;
+        });
+        response.on('end', () => {
+          request.destroy();
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: response.statusCode ?? 0, text, body });
+        });
+      },
+    );
+    request.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    request.flushHeaders();
+  });
 }
