@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { BOOTSTRAP_KEY, startMigratedPostgres } from '../test/api/api-harness.js';
-import { freePort } from '../test/support/postgres.js';
-import { spawnApp, waitForHealthy } from './lib/app-child.js';
+import { startBenchServe } from './lib/bench-serve.js';
 
 /**
  * One-off figures for issue 12 item 2: the valid key's latency (p50/p99) alone, then while a
@@ -10,21 +9,8 @@ import { spawnApp, waitForHealthy } from './lib/app-child.js';
  * ratio of the two p99s, with the machine's load average next to it (see docs/performance.md).
  */
 const postgres = await startMigratedPostgres();
-const port = await freePort();
-const url = `http://127.0.0.1:${port}`;
-const app = spawnApp(['serve'], {
-  DATABASE_URL: postgres.url('sslmode=disable'),
-  API_KEY: BOOTSTRAP_KEY,
-  SMTP_HOST: '127.0.0.1',
-  SMTP_PORT: '1',
-  SMTP_TLS: 'false',
-  QUEUE_WORKERS: '0',
-  LOG_LEVEL: 'warn',
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  RATE_LIMIT_REQUESTS: '100000000',
-});
-await waitForHealthy(app, `${url}/health`, performance.now());
+const app = await startBenchServe(postgres.url('sslmode=disable'));
+const { url } = app;
 const timeOne = async () => {
   const started = performance.now();
   const response = await fetch(`${url}/v1/emails?limit=1`, {

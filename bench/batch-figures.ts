@@ -1,6 +1,5 @@
 import { BOOTSTRAP_KEY, startMigratedPostgres } from '../test/api/api-harness.js';
-import { freePort } from '../test/support/postgres.js';
-import { spawnApp, waitForHealthy } from './lib/app-child.js';
+import { startBenchServe } from './lib/bench-serve.js';
 import { sampleEmailBody } from './lib/sample-email.js';
 
 /**
@@ -15,21 +14,8 @@ const ROUND_MS = 5000;
 const ROUNDS = 3;
 
 const postgres = await startMigratedPostgres();
-const port = await freePort();
-const url = `http://127.0.0.1:${port}`;
-const app = spawnApp(['serve'], {
-  DATABASE_URL: postgres.url('sslmode=disable'),
-  API_KEY: BOOTSTRAP_KEY,
-  SMTP_HOST: '127.0.0.1',
-  SMTP_PORT: '1',
-  SMTP_TLS: 'false',
-  QUEUE_WORKERS: '0',
-  LOG_LEVEL: 'warn',
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  RATE_LIMIT_REQUESTS: '100000000',
-});
-await waitForHealthy(app, `${url}/health`, performance.now());
+const app = await startBenchServe(postgres.url('sslmode=disable'));
+const { url } = app;
 
 let sequence = 0;
 async function post(path: string, body: string, emails: number): Promise<number> {

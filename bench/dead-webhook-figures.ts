@@ -2,10 +2,9 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { BOOTSTRAP_KEY, startMigratedPostgres } from '../test/api/api-harness.js';
-import { freePort } from '../test/support/postgres.js';
 import { startSmtpSink } from '../test/support/smtp-sink.js';
-import { spawnApp, waitForHealthy } from './lib/app-child.js';
 import { keepBacklogTemplate } from './lib/backlog.js';
+import { startBenchServe } from './lib/bench-serve.js';
 import { timeBacklogDelivery, waitForDeliveredRows } from './lib/timed-delivery.js';
 
 /**
@@ -37,23 +36,15 @@ const live = createHttpServer((request, response) => {
 await new Promise<void>((resolve) => live.listen(0, '127.0.0.1', resolve));
 const livePort = (live.address() as { port: number }).port;
 
-const port = await freePort();
-const url = `http://127.0.0.1:${port}`;
-const app = spawnApp(['serve'], {
-  DATABASE_URL: postgres.url('sslmode=disable'),
-  API_KEY: BOOTSTRAP_KEY,
+const app = await startBenchServe(postgres.url('sslmode=disable'), {
   SMTP_HOST: sink.host,
   SMTP_PORT: String(sink.port),
-  SMTP_TLS: 'false',
   QUEUE_WORKERS: '4',
   LOG_LEVEL: 'error',
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  RATE_LIMIT_REQUESTS: '100000000',
   WEBHOOK_ALLOW_PRIVATE: 'true',
   WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
 });
-await waitForHealthy(app, `${url}/health`, performance.now());
+const { url } = app;
 const pool = new pg.Pool({ connectionString: postgres.url('sslmode=disable'), max: 4 });
 
 const api = async (method: string, path: string, body?: unknown) => {

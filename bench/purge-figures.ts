@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { BOOTSTRAP_KEY, startMigratedPostgres } from '../test/api/api-harness.js';
-import { freePort } from '../test/support/postgres.js';
-import { type AppChild, spawnApp, waitForHealthy } from './lib/app-child.js';
+import { startBenchServe } from './lib/bench-serve.js';
 import { type LockWait, sampleLockWaits } from './lib/lock-waits.js';
 import { RawHttpConnection } from './lib/raw-http-client.js';
 import {
@@ -35,25 +34,7 @@ const postgres = await startMigratedPostgres();
 const databaseUrl = postgres.url('sslmode=disable');
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 
-const serveEnv = (port: number, overrides: Record<string, string>) => ({
-  DATABASE_URL: databaseUrl,
-  API_KEY: BOOTSTRAP_KEY,
-  SMTP_HOST: '127.0.0.1',
-  SMTP_PORT: '1',
-  SMTP_TLS: 'false',
-  QUEUE_WORKERS: '0',
-  LOG_LEVEL: 'warn',
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  RATE_LIMIT_REQUESTS: '100000000',
-  ...overrides,
-});
-async function startServe(overrides: Record<string, string>): Promise<AppChild & { port: number }> {
-  const port = await freePort();
-  const app = spawnApp(['serve'], serveEnv(port, overrides));
-  await waitForHealthy(app, `http://127.0.0.1:${port}/health`, performance.now());
-  return Object.assign(app, { port });
-}
+const startServe = (overrides: Record<string, string>) => startBenchServe(databaseUrl, overrides);
 
 // The process that takes the sends never purges.
 const ingest = await startServe({
