@@ -29,11 +29,14 @@ const sizes = {
   },
 };
 
+// The figures SelfMX is held to (docs/performance.md); a missing figure reads as not met.
 const TARGETS = {
-  ingest_ratio_c16: { min: 0.5 },
-  delivery_ratio_w4: { min: 0.8 },
-  backlog_ratio: { min: 0.9 },
-  peak_rss_mb: { max: 200 },
+  ingest_ratio_c16: { min: 0.7 },
+  delivery_ratio_w4: { min: 0.9 },
+  delivery_scaling_w16_w4: { min: 1.0 },
+  backlog_ratio: { min: 0.95 },
+  peak_rss_mb: { max: 150 },
+  synth_wall_ms: { max: 1500 },
 } as const;
 
 const failures: string[] = [];
@@ -67,6 +70,11 @@ async function ingestAndTemplate(env: BenchEnvironment): Promise<IngestResult> {
   }
 }
 
+function scaling(numerator: number | undefined, denominator: number | undefined): number | null {
+  if (numerator === undefined || denominator === undefined || denominator === 0) return null;
+  return Math.round((numerator / denominator) * 1000) / 1000;
+}
+
 function keyFigures(
   ingest: IngestResult | undefined,
   delivery: DeliveryResult | undefined,
@@ -84,6 +92,7 @@ function keyFigures(
     ingest_ratio_c1: ingestAt(1)?.ratio ?? null,
     ingest_ratio_c64: ingestAt(64)?.ratio ?? null,
     delivery_ratio_w16: deliveryAt(16)?.ratio ?? null,
+    delivery_scaling_w16_w4: scaling(deliveryAt(16)?.per_second, deliveryAt(4)?.per_second),
     ingest_per_second_c16: ingestAt(16)?.api.perSecond ?? null,
     delivery_per_second_w4: deliveryAt(4)?.per_second ?? null,
     claim_index_driven: scale?.claim_index_driven ?? null,
