@@ -60,6 +60,7 @@ export class LocalStack extends TerraformStack {
       env,
       network,
       image: config.postgres.image,
+      destroyData: config.postgres.destroyData,
       ...(config.postgres.publishPort === undefined
         ? {}
         : {

@@ -240,6 +240,13 @@ export const DEPLOYMENT_VARIABLES = [
     doc: 'host directory the backups are written to',
   },
   {
+    name: 'SELFMX_DESTROY_DATA',
+    stack: 'local',
+    type: 'boolean',
+    default: false,
+    doc: '`true`: the data volume `<env>-selfmx-postgres-data` is in the Terraform state, so `cdktf destroy` deletes the database (throwaway environments). `false` keeps it out of the state: destroy leaves it, and a recreated environment reuses it. It takes effect at deploy: the state that destroy reads is the one the last deploy wrote',
+  },
+  {
     name: 'SELFMX_RELEASE',
     stack: 'local',
     type: 'string',

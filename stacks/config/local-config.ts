@@ -24,6 +24,8 @@ export interface LocalConfig extends DeploymentConfig {
     readonly publishPort: number | undefined;
     /** SELFMX_DB_PUBLISH_ADDRESS: the host address it is published on. */
     readonly publishAddress: string;
+    /** SELFMX_DESTROY_DATA: the data volume is in the state, so `destroy` deletes it. */
+    readonly destroyData: boolean;
   };
   readonly mailpit: {
     /** SELFMX_MAILPIT_IMAGE */
@@ -68,6 +70,7 @@ export function loadLocalConfig(env: Env): LocalConfig {
       image: readPostgresImage(read),
       publishPort: read.value('SELFMX_DB_PUBLISH_PORT'),
       publishAddress: readAddress(read, 'SELFMX_DB_PUBLISH_ADDRESS'),
+      destroyData: read.value('SELFMX_DESTROY_DATA'),
     }),
     mailpit: Object.freeze({
       image: readPinnedImage(read, 'SELFMX_MAILPIT_IMAGE'),

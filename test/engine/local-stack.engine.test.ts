@@ -312,7 +312,30 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
     await assertServing();
   });
 
-  it('restore drill: backup, destroy (containers, network, data volume), recreate, restore; every email and key is back', async () => {
+  it('destroy keeps the data volume by default: recreated with new generated secrets, it serves what was sent before', async () => {
+    const sent = await sendEmail('kept: sent before destroy');
+    const password = engine.attribute('random_password.postgres_password', 'result');
+    const release = synth(undefined, { SELFMX_RELEASE: 'd'.repeat(12) });
+    await engine.destroy(release);
+    assert.equal(await dockerOk(['ps', '-aq', '--filter', `label=selfmx.env=${ENV}`]), '');
+    assert.equal(await inspect('network', `${ENV}-selfmx-network`), undefined);
+    assert.ok(await inspect('volume', `${ENV}-selfmx-postgres-data`), 'the data volume stays');
+
+    await engine.apply(release);
+    assert.notEqual(
+      engine.attribute('random_password.postgres_password', 'result'),
+      password,
+      'a new generated password meets the kept data',
+    );
+    assert.equal(await health(`${ENV}-selfmx-postgres`), 'healthy');
+    assert.equal(engine.attribute('docker_container.migrate', 'exit_code'), '0');
+    assert.deepEqual(await servingReleases(), ['d'.repeat(12)]);
+    const email = await api(`/v1/emails/${sent}`, apiKey());
+    assert.equal(email.status, 200, JSON.stringify(email.body));
+    assert.equal(email.body.subject, 'kept: sent before destroy');
+  });
+
+  it('restore drill: backup, destroy with SELFMX_DESTROY_DATA=true (containers, network, data volume), recreate, restore; every email and key is back', async () => {
     const key = await api('/v1/api-keys', apiKey(), { name: 'restore drill' });
     assert.equal(key.status, 201, JSON.stringify(key.body));
     const ids = [await sendEmail('drill: one'), await sendEmail('drill: two')];
@@ -321,7 +344,18 @@ describe('selfmx-local on a real Docker engine', { timeout: 900_000 }, () => {
     assert.ok(file, taken);
     const hostFile = join(backups, file.slice(file.lastIndexOf('/') + 1));
 
-    const withData = synth(undefined, { SELFMX_RELEASE: 'd'.repeat(12) });
+    // The setting takes effect at deploy: the volume joins the state, the container stays.
+    const withData = synth(undefined, {
+      SELFMX_RELEASE: 'd'.repeat(12),
+      SELFMX_DESTROY_DATA: 'true',
+    });
+    const postgresId = (await inspect('container', `${ENV}-selfmx-postgres`)).Id;
+    await engine.apply(withData);
+    assert.equal(
+      engine.attribute('docker_volume.postgres_data', 'name'),
+      `${ENV}-selfmx-postgres-data`,
+    );
+    assert.equal((await inspect('container', `${ENV}-selfmx-postgres`)).Id, postgresId);
     await engine.destroy(withData);
     assert.equal(await dockerOk(['ps', '-aq', '--filter', `label=selfmx.env=${ENV}`]), '');
     assert.equal(await inspect('network', `${ENV}-selfmx-network`), undefined);

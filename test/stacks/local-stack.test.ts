@@ -207,8 +207,8 @@ describe('selfmx-local stack', () => {
   const job = container(json, 'migrate');
   const app = container(json, 'app');
 
-  it('declares Terraform >= 1.5 and the docker and random providers', () => {
-    assert.equal(json.terraform.required_version, '>= 1.5.0');
+  it('declares Terraform >= 1.7 (removed blocks) and the docker and random providers', () => {
+    assert.equal(json.terraform.required_version, '>= 1.7.0');
     assert.equal(json.terraform.required_providers.docker.source, 'kreuzwerker/docker');
     assert.equal(json.terraform.required_providers.random.source, 'hashicorp/random');
   });
@@ -239,7 +239,7 @@ describe('selfmx-local stack', () => {
     ]);
   });
 
-  it('runs a pinned postgres:15 with a generated password and a named volume', () => {
+  it('runs a pinned postgres:15 with a generated password and a named volume out of the state', () => {
     assert.equal(resource(json, 'docker_image', 'postgres').name, 'postgres:15.20-bookworm');
     assert.equal(postgres.image, '${docker_image.postgres.image_id}');
     assert.equal(postgres.name, 'dev-selfmx-postgres');
@@ -250,14 +250,54 @@ describe('selfmx-local stack', () => {
     const password = resource(json, 'random_password', 'postgres_password');
     assert.ok(password.length >= 32);
     assert.equal(password.special, false);
-    assert.equal(resource(json, 'docker_volume', 'postgres_data').name, 'dev-selfmx-postgres-data');
     assert.deepEqual(postgres.volumes, [
-      {
-        volume_name: '${docker_volume.postgres_data.name}',
-        container_path: '/var/lib/postgresql/data',
-      },
+      { volume_name: 'dev-selfmx-postgres-data', container_path: '/var/lib/postgresql/data' },
     ]);
     assert.equal(postgres.restart, 'unless-stopped');
+    // Docker creates the volume on first mount; an earlier state's volume is forgotten, kept.
+    assert.deepEqual(resourcesOfType(json, 'docker_volume'), {});
+    assert.equal(postgres.depends_on, undefined);
+    assert.deepEqual(json.removed, [
+      { from: 'docker_volume.postgres_data', lifecycle: { destroy: false } },
+    ]);
+  });
+
+  it('sets the generated password at every start, before the server listens on TCP', () => {
+    assert.equal(postgres.user, 'postgres');
+    assert.deepEqual(postgres.command, ['sh', '/usr/local/bin/selfmx-start-postgres']);
+    const [upload] = postgres.upload;
+    assert.equal(upload.file, '/usr/local/bin/selfmx-start-postgres');
+    assert.equal(upload.executable, undefined, 'run by sh: the upload is root-owned');
+    const script: string = upload.content;
+    assert.match(script, /if \[ -s "\$PGDATA\/PG_VERSION" \]/, 'only on an initialised PGDATA');
+    assert.match(script, /--options="-c listen_addresses=''"/, 'Unix socket only');
+    assert.match(script, /\\getenv password POSTGRES_PASSWORD\n/);
+    assert.match(script, /ALTER ROLE :"role" WITH PASSWORD :'password';/);
+    assert.match(script, /SET log_min_error_statement = panic;/);
+    assert.match(script, /exec docker-entrypoint\.sh postgres\n$/, "the image's entrypoint last");
+    assert.doesNotMatch(script, /\$\{|%\{/, 'no Terraform interpolation');
+  });
+
+  it('puts the data volume in the state with SELFMX_DESTROY_DATA=true, so destroy deletes it', () => {
+    assert.equal(loadLocalConfig({}).postgres.destroyData, false);
+    assert.match(
+      refusal({ SELFMX_DESTROY_DATA: 'always' }).message,
+      /SELFMX_DESTROY_DATA.*true or false/,
+    );
+    const destroying = synthLocal({ SELFMX_DESTROY_DATA: 'true' });
+    assert.deepEqual(resource(destroying, 'docker_volume', 'postgres_data'), {
+      name: 'dev-selfmx-postgres-data',
+      labels: [
+        { label: 'selfmx.env', value: 'dev' },
+        { label: 'selfmx.role', value: 'postgres-data' },
+      ],
+      // A volume Docker created on first mount has no labels: adopting it must not replace it.
+      lifecycle: { ignore_changes: ['labels'] },
+    });
+    assert.equal(destroying.removed, undefined);
+    const { depends_on: dependsOn, ...settings } = container(destroying, 'postgres');
+    assert.deepEqual(dependsOn, ['docker_volume.postgres_data'], 'destroyed after the container');
+    assert.deepEqual(settings, postgres, 'the container itself is the same either way');
   });
 
   it('backs up with pg_dump -Fc on the schedule, keeping SELFMX_BACKUP_KEEP, visibly failing', () => {
@@ -528,7 +568,7 @@ describe('selfmx-local stack', () => {
         .concat(resource(stack, 'docker_image', 'app_image').name);
     const dev = names(json);
     const pr = names(synthLocal({ SELFMX_ENV: 'pr-42' }));
-    assert.equal(dev.length, 9);
+    assert.equal(dev.length, 8);
     assert.ok(
       dev.every((name) => name.startsWith('dev-selfmx-')),
       dev.join(),

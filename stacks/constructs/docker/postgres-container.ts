@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { Container } from '@cdktf/provider-docker/lib/container/index.js';
 import { Image } from '@cdktf/provider-docker/lib/image/index.js';
-import { Volume } from '@cdktf/provider-docker/lib/volume/index.js';
 import { Password } from '@cdktf/provider-random/lib/password/index.js';
 import { Construct } from 'constructs';
 import { databaseUrl, POSTGRES_PORT } from '../app-environment.js';
+import { PostgresDataVolume } from './postgres-data-volume.js';
 import type { PrivateNetwork } from './private-network.js';
 import { dockerLabels, dockerResourceName, logicalId } from './resource-name.js';
 
@@ -24,20 +25,29 @@ export interface PostgresContainerProps {
   };
   /** How long the apply waits for the healthcheck to pass. @default 120 */
   readonly waitTimeoutSeconds?: number;
+  /**
+   * SELFMX_DESTROY_DATA: `destroy` deletes the data volume.
+   * @default false: the data volume outlives `destroy`
+   */
+  readonly destroyData?: boolean;
 }
 
 /** The seed's docker-compose healthcheck: pg_isready every 5 s, 5 s timeout, 5 retries. */
 export const POSTGRES_HEALTHCHECK = { interval: '5s', timeout: '5s', retries: 5 } as const;
 const DATA_DIRECTORY = '/var/lib/postgresql/data';
+/** Sets the role's password from POSTGRES_PASSWORD at every start (see the script). */
+export const START_POSTGRES_COMMAND = '/usr/local/bin/selfmx-start-postgres';
+const START_POSTGRES_SCRIPT = readFileSync(new URL('./start-postgres.sh', import.meta.url), 'utf8');
 
 /**
- * PostgreSQL 15 in a container: a generated password (never a literal), data in a named volume
- * that outlives the container, and `wait = true` on the seed's healthcheck, which gives the
- * containers that depend on it compose's `condition: service_healthy`.
+ * PostgreSQL 15 in a container: a generated password (never a literal) that the server is given
+ * at every start, data in a named volume that outlives the container (and `destroy`, unless
+ * destroyData), and `wait = true` on the seed's healthcheck, which gives the containers that
+ * depend on it compose's `condition: service_healthy`.
  */
 export class PostgresContainer extends Construct {
   readonly container: Container;
-  readonly volume: Volume;
+  readonly dataVolume: PostgresDataVolume;
   readonly password: Password;
   /** A token for the PostgreSQL image's id (the backup container runs the same image). */
   readonly imageId: string;
@@ -55,11 +65,11 @@ export class PostgresContainer extends Construct {
     this.password = new Password(this, 'password', { length: 32, special: false });
     this.password.overrideLogicalId(logicalId(id, 'password'));
 
-    this.volume = new Volume(this, 'data', {
-      name: dockerResourceName(props.env, 'postgres-data'),
-      labels: dockerLabels(props.env, 'postgres-data'),
+    this.dataVolume = new PostgresDataVolume(this, 'data', {
+      env: props.env,
+      logicalId: logicalId(id, 'data'),
+      destroyWithStack: props.destroyData ?? false,
     });
-    this.volume.overrideLogicalId(logicalId(id, 'data'));
 
     // Pulled images are shared by environments: destroying one must not remove another's image.
     const image = new Image(this, 'image', { name: props.image, keepLocally: true });
@@ -69,12 +79,18 @@ export class PostgresContainer extends Construct {
     this.container = new Container(this, 'container', {
       name: dockerResourceName(props.env, 'postgres'),
       image: image.imageId,
+      // The image's entrypoint runs a command other than `postgres` as it is; the script ends
+      // by running the entrypoint with `postgres`. As the postgres user (the image supports
+      // it), so that the script can run pg_ctl.
+      user: 'postgres',
+      command: ['sh', START_POSTGRES_COMMAND],
+      upload: [{ file: START_POSTGRES_COMMAND, content: START_POSTGRES_SCRIPT }],
       env: [
         `POSTGRES_USER=${this.user}`,
         `POSTGRES_DB=${this.database}`,
         `POSTGRES_PASSWORD=${this.password.result}`,
       ],
-      volumes: [{ volumeName: this.volume.name, containerPath: DATA_DIRECTORY }],
+      volumes: [{ volumeName: this.dataVolume.name, containerPath: DATA_DIRECTORY }],
       networksAdvanced: [{ name: props.network.name }],
       ports: props.publish
         ? [
@@ -93,6 +109,7 @@ export class PostgresContainer extends Construct {
       waitTimeout: props.waitTimeoutSeconds ?? 120,
       restart: 'unless-stopped',
       labels: dockerLabels(props.env, 'postgres'),
+      ...(this.dataVolume.volume === undefined ? {} : { dependsOn: [this.dataVolume.volume] }),
     });
     this.container.overrideLogicalId(logicalId(id));
     this.host = this.container.name;
