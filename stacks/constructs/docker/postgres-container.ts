@@ -81,7 +81,7 @@ export class PostgresContainer extends Construct {
       image: image.imageId,
       // The image's entrypoint runs a command other than `postgres` as it is; the script ends
       // by running the entrypoint with `postgres`. As the postgres user (the image supports
-      // it), so that the script can run pg_ctl.
+      // it), so that the script can run pg_ctl; through sh, since the upload belongs to root.
       user: 'postgres',
       command: ['sh', START_POSTGRES_COMMAND],
       upload: [{ file: START_POSTGRES_COMMAND, content: START_POSTGRES_SCRIPT }],
