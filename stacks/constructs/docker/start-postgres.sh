@@ -16,6 +16,6 @@ SET log_min_error_statement = panic;
 ALTER ROLE :"role" WITH PASSWORD :'password';
 SQL
   pg_ctl --pgdata="$PGDATA" --mode=fast --wait --silent stop
-  echo "selfmx-postgres: the password of $POSTGRES_USER is POSTGRES_PASSWORD"
+  echo "selfmx-start-postgres: set the password of $POSTGRES_USER from POSTGRES_PASSWORD"
 fi
 exec docker-entrypoint.sh postgres
