@@ -42,7 +42,7 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string): Prom
 /** Whatever an earlier, interrupted run of this test left on the engine. */
 async function removeLeftovers(): Promise<void> {
   const ids = await dockerOk(['ps', '-aq', '--filter', `label=selfmx.env=${ENV}`]);
-  if (ids) await docker(['rm', '-f', ...ids.split('\n')]);
+  if (ids) await docker(['rm', '-f', '-v', ...ids.split('\n')]);
   await docker(['volume', 'rm', `${ENV}-selfmx-postgres-data`, `${ENV}-selfmx-backups`]);
   await docker(['network', 'rm', `${ENV}-selfmx-network`]);
 }

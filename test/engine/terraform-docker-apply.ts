@@ -116,7 +116,13 @@ export class TerraformDockerApply {
           undefined,
           [204, 304, 404],
         );
-      await engineApi('DELETE', `/containers/${attributes.id}?force=true`, undefined, [204, 404]);
+      // remove_volumes defaults to true: the container's anonymous volumes go with it.
+      await engineApi(
+        'DELETE',
+        `/containers/${attributes.id}?force=true&v=true`,
+        undefined,
+        [204, 404],
+      );
     } else if (type === 'docker_image' && !this.item(json, address).keep_locally)
       await docker(['image', 'rm', attributes.name ?? '']);
     else if (type === 'docker_volume') await engineApi('DELETE', `/volumes/${attributes.name}`);
