@@ -37,6 +37,8 @@ const { outputFiles } = await build({
   format: 'cjs',
   packages: 'external',
   logLevel: 'warning',
+  // Any other import.meta property would be empty in the bundle: refuse it rather than run that.
+  logOverride: { 'empty-import-meta': 'error' },
   plugins: [keepModuleUrls],
 });
 const bundled = outputFiles[0]?.text;
