@@ -1,7 +1,7 @@
 // Runs main.ts, as `npm run synth` and `cdktf synth` do, on plain Node: esbuild bundles our
-// TypeScript in memory (packages stay external) and the bundle runs as CommonJS. Under tsx, its
-// module hooks and the source maps it turns on cost about a second per synth while cdktf and the
-// providers load (docs/performance.md). The bundle is built on every run, so it is never stale.
+// TypeScript in memory (packages stay external) and the bundle runs as CommonJS. Not tsx: its
+// module hooks and the source maps it turns on slow down loading cdktf and the providers
+// (docs/performance.md). The bundle is built on every run, so it is never stale.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
