@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Testing } from 'cdktf';
@@ -12,7 +13,7 @@ const RELEASE = `${'c0ffee'.repeat(10)}abcd`;
 // main.ts synthesizes with skipValidation (each terraform_data's check spawns `terraform version`);
 // this is where cdktf's own validations still run: provider presence and the Terraform version.
 describe("cdktf's construct validations", () => {
-  it('pass for both stacks with the default settings', () => {
+  it('pass for both stacks with the default settings', (t) => {
     const app = Testing.app();
     try {
       new LocalStack(app, 'selfmx-local', { config: loadLocalConfig({}), releaseHash: RELEASE });
@@ -22,7 +23,15 @@ describe("cdktf's construct validations", () => {
         .flatMap((construct) =>
           construct.node.validate().map((message) => `${construct.node.path}: ${message}`),
         );
-      assert.deepEqual(failures, []);
+      // The version check needs the terraform binary, a deploy prerequisite that a CI machine may
+      // lack; without it only that check may fail, and it says so.
+      const terraformMissing =
+        spawnSync('terraform', ['version']).error?.message.includes('ENOENT') ?? false;
+      const expected = terraformMissing
+        ? failures.filter((failure) => failure.includes('Could not determine version of terraform'))
+        : [];
+      if (terraformMissing) t.diagnostic('terraform is not on PATH: its version check was not run');
+      assert.deepEqual(failures, expected);
     } finally {
       rmSync(app.outdir, { recursive: true, force: true });
     }
