@@ -186,7 +186,7 @@ describe('selfmx-local deployment config', () => {
   it('fails the synth (main.ts, as `npm run synth` runs it) with a message naming the variable', async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'selfmx-refused-'));
     try {
-      const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'main.ts'], {
+      const run = promisify(execFile)(process.execPath, ['stacks/synth.mjs'], {
         cwd: REPOSITORY_ROOT,
         env: { ...process.env, CDKTF_OUTDIR: outdir, SELFMX_DB_POOL_SIZE: '0' },
       });
