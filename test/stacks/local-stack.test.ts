@@ -270,7 +270,12 @@ describe('selfmx-local stack', () => {
     assert.equal(upload.executable, undefined, 'run by sh: the upload is root-owned');
     const script: string = upload.content;
     assert.match(script, /if \[ -s "\$PGDATA\/PG_VERSION" \]/, 'only on an initialised PGDATA');
-    assert.match(script, /--options="-c listen_addresses=''"/, 'Unix socket only');
+    assert.match(
+      script,
+      /--options="-c listen_addresses='' -k '\$PGDATA'"/,
+      'Unix socket only, in PGDATA where the healthcheck does not look',
+    );
+    assert.match(script, /psql [^\n]*--host="\$PGDATA"/);
     assert.match(script, /\\getenv password POSTGRES_PASSWORD\n/);
     assert.match(script, /ALTER ROLE :"role" WITH PASSWORD :'password';/);
     assert.match(script, /SET log_min_error_statement = panic;/);
