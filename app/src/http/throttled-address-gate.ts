@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hashApiKey } from '../auth/api-key-secret.js';
+import { hashApiKeyHex } from '../auth/api-key-secret.js';
 import { bearerToken } from './bearer-token.js';
 import { ThrottledAnswerTarpit } from './throttled-answer-tarpit.js';
 
@@ -74,7 +74,7 @@ export class ThrottledAddressGate {
     if (origin === undefined || !this.addresses.has(origin)) return false;
     const address = this.addresses.get(origin);
     const token = bearerToken(request.headers.authorization);
-    const keyHex = token === undefined ? undefined : hashApiKey(token).toString('hex');
+    const keyHex = token === undefined ? undefined : hashApiKeyHex(token);
     const retryAfter = this.throttle.retryAfterSeconds(address, keyHex);
     if (retryAfter === 0) return false;
     this.throttle.recordThrottled(address);
