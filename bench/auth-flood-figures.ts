@@ -77,6 +77,8 @@ async function oneRun(databaseUrl: string) {
       baseline: figure(baseline),
       during: figure(during),
       p99_ratio: Number(ratio.toFixed(1)),
+      // Near the p99 ratio, the whole distribution moved (the cores are shared), not just its tail.
+      p50_ratio: Number((quantile(during, 0.5) / quantile(baseline, 0.5)).toFixed(1)),
       load_average_1m: { before: loadBefore, after: load() },
       app_cpu_ms_during_flood: Math.round(appCpuDuring),
       flood: JSON.parse(floodOutput.trim() || '{}'),
