@@ -58,8 +58,8 @@ export class AuthenticationFailures implements ThrottleCheck {
       .send(this.throttledBody(retryAfter));
   }
 
-  /** The same 429 straight on Node's response, audited under the route `*`. */
-  answerThrottled(address: string | undefined, response: ServerResponse, retryAfter: number): void {
+  /** Audits a request the gate answers 429, under the route `*`. */
+  recordThrottled(address: string | undefined): void {
     this.log.record({
       reason: 'throttled',
       ip: address,
@@ -68,11 +68,16 @@ export class AuthenticationFailures implements ThrottleCheck {
       tenantId: null,
       actorKeyId: null,
     });
+  }
+
+  /** The same 429 as sendThrottled, straight on Node's response. */
+  writeThrottled(response: ServerResponse, retryAfter: number, closing: boolean): void {
     const body = this.throttledBody(retryAfter);
     response.writeHead(429, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
       'retry-after': String(retryAfter),
+      ...(closing ? { connection: 'close' } : {}),
     });
     response.end(body);
   }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hashApiKey } from '../auth/api-key-secret.js';
+import { hashApiKeyHex } from '../auth/api-key-secret.js';
 import { bearerToken } from './bearer-token.js';
+import { ThrottledAnswerTarpit } from './throttled-answer-tarpit.js';
 
 /** The most request origins remembered (oldest first out). */
 const MAX_ORIGINS = 10_000;
@@ -14,8 +15,10 @@ type RequestListener = (request: IncomingMessage, response: ServerResponse) => v
 export interface ThrottleCheck {
   /** Seconds `address` must wait to present the key of hex hash `keyHex`, or 0. */
   retryAfterSeconds(address: string | undefined, keyHex?: string): number;
-  /** Answers (and audits) a throttled request in Node's own terms. */
-  answerThrottled(address: string | undefined, response: ServerResponse, retryAfter: number): void;
+  /** Audits a throttled request the gate answers. */
+  recordThrottled(address: string | undefined): void;
+  /** Writes the 429 of a throttled request in Node's own terms. */
+  writeThrottled(response: ServerResponse, retryAfter: number, closing: boolean): void;
 }
 
 /**
@@ -24,15 +27,18 @@ export interface ThrottleCheck {
  * are these, and the event loop they share with valid requests is the scarce resource. The gate
  * only knows addresses Fastify itself resolved when it throttled them, remembered by the exact
  * inputs of that resolution (the peer, and X-Forwarded-For when TRUST_PROXY names proxies),
- * so it never disagrees with the authentication hook; anything else goes to Fastify.
+ * so it never disagrees with the authentication hook; anything else goes to Fastify. Its 429s
+ * go through a ThrottledAnswerTarpit, so a flooder cannot make it answer faster than a steady pace.
  */
 export class ThrottledAddressGate {
   /** Origin (peer and forwarded header) to the client address Fastify resolved for it. */
   private readonly addresses = new Map<string, string | undefined>();
+  private closing = false;
 
   constructor(
     private readonly throttle: ThrottleCheck,
     private readonly readsForwardedFor: boolean,
+    private readonly tarpit = new ThrottledAnswerTarpit(),
   ) {}
 
   /** Remembers the address Fastify resolved for a request it throttled. */
@@ -55,6 +61,10 @@ export class ThrottledAddressGate {
       if (this.refused(request, response)) return;
       for (const handler of handlers) handler.call(server, request, response);
     });
+    app.addHook('preClose', async () => {
+      this.closing = true;
+      this.tarpit.releaseAll();
+    });
   }
 
   private refused(request: IncomingMessage, response: ServerResponse): boolean {
@@ -64,10 +74,16 @@ export class ThrottledAddressGate {
     if (origin === undefined || !this.addresses.has(origin)) return false;
     const address = this.addresses.get(origin);
     const token = bearerToken(request.headers.authorization);
-    const keyHex = token === undefined ? undefined : hashApiKey(token).toString('hex');
+    const keyHex = token === undefined ? undefined : hashApiKeyHex(token);
     const retryAfter = this.throttle.retryAfterSeconds(address, keyHex);
     if (retryAfter === 0) return false;
-    this.throttle.answerThrottled(address, response, retryAfter);
+    this.throttle.recordThrottled(address);
+    const answer = (heldMs: number) => {
+      const left = Math.max(1, retryAfter - Math.floor(heldMs / 1000));
+      this.throttle.writeThrottled(response, left, this.closing);
+    };
+    if (this.closing) answer(0);
+    else this.tarpit.hold(response, answer);
     return true;
   }
 
