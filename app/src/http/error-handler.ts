@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import './fastify-types.js';
 import { EMAIL_LIMITS } from '../emails/limits.js';
 import { ApiError } from './api-error.js';
 import { isDatabaseUnavailable, isPoolTimeout } from './database-unavailable.js';
@@ -20,7 +21,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     );
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (thrown: FastifyError, request, reply) => {
+    const error = await authenticatedFirst(request, reply, thrown);
     if (error instanceof ApiError) return send(reply, error);
     const known = fromFastifyError(error);
     if (known) return send(reply, known);
@@ -48,6 +50,23 @@ export function registerErrorHandling(app: FastifyInstance): void {
       ),
     );
   });
+}
+
+/**
+ * A request whose authentication was left to its accept statement, answered before that
+ * statement ran, is looked up and counted first: a 401, 403 or 429 from that wins over `error`.
+ */
+async function authenticatedFirst(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: FastifyError,
+): Promise<FastifyError | ApiError> {
+  try {
+    await request.deferredAuthentication?.settleBeforeError(reply);
+    return error;
+  } catch (refusal) {
+    return refusal as FastifyError;
+  }
 }
 
 function send(reply: FastifyReply, error: ApiError) {
