@@ -22,6 +22,11 @@ export class DeferredAuthentication {
     private readonly key: ApiKeyIdentity,
   ) {}
 
+  /** Not yet counted: neither the accept statement nor settleBeforeError has run. */
+  get pending(): boolean {
+    return !this.settled;
+  }
+
   /** The presented key's hash, for the accept statement to authenticate. */
   get keyHash(): Buffer {
     return this.presented.hash;
@@ -67,7 +72,6 @@ export class DeferredAuthentication {
 
   /** For a request answered with an error before its accept statement ran: looks up and counts. */
   async settleBeforeError(reply: FastifyReply): Promise<void> {
-    if (this.settled) return;
     this.settled = true;
     const found = await lookUpKey(this.auth, this.request, this.presented);
     answerRateLimits(reply, found, this.auth.keyRateLimit.windowSeconds);
