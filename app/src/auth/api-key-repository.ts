@@ -39,6 +39,8 @@ const COLUMNS = 'id, name, prefix, permissions, is_bootstrap, created_at, last_u
  */
 export async function touchLastUsed(db: Queryable, key: ApiKeyIdentity): Promise<void> {
   if (key.lastUsedAt && Date.now() - key.lastUsedAt.getTime() < 60_000) return;
+  // An identity shared by several requests (a remembered key) then skips the next minute's.
+  key.lastUsedAt = new Date();
   await db.query(
     `UPDATE api_keys SET last_used_at = now()
      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')`,

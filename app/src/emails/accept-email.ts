@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import type { HttpConfig } from '../config/app-config.js';
 import { type BatchLimits, batchWaitOf, StatementBatcher } from '../db/statement-batcher.js';
 import { inTransaction } from '../db/transaction.js';
 import { countAcceptedEmail } from '../queue/email-metrics.js';
 import { notifyEmailQueued } from '../queue/queue-notifier.js';
+import type { KeyRateLimit } from '../rate-limit/rate-limiter.js';
 import {
   type RenderCaps,
   renderEmailTemplate,
@@ -16,6 +18,7 @@ import {
   type InsertOutcome,
   insertQueuedEmails,
   type NewEmail,
+  type RequestCount,
 } from './email-repository.js';
 import { EMAIL_LIMITS } from './limits.js';
 import { resolveScheduledAt } from './scheduled-at.js';
@@ -29,6 +32,11 @@ export interface AcceptContext {
   idempotencyKey: string | null;
   /** SHA-256 of the request body, compared on idempotent retries. */
   requestHash: Buffer | null;
+  /**
+   * The presented key's hash, when the request is not counted yet: the accept statement then
+   * authenticates the key and counts the request (see insertQueuedEmails).
+   */
+  presentedKeyHash?: Buffer | undefined;
 }
 
 export interface QuotaRefusal {
@@ -38,15 +46,40 @@ export interface QuotaRefusal {
   resetsAt: Date;
 }
 
+/** Set on every answer of the accept statement when it counted the request (presentedKeyHash). */
+interface Counted {
+  counted?: RequestCount | undefined;
+}
+
 export type AcceptResult =
-  | { kind: 'accepted'; id: string; createdAt: Date; replayed: boolean; scheduled: boolean }
-  | { kind: 'idempotency_conflict' }
-  | QuotaRefusal
+  | ({
+      kind: 'accepted';
+      id: string;
+      createdAt: Date;
+      replayed: boolean;
+      scheduled: boolean;
+    } & Counted)
+  | ({ kind: 'idempotency_conflict' } & Counted)
+  | (QuotaRefusal & Counted)
+  | ({ kind: 'rate_limited' } & Counted)
+  | { kind: 'key_refused'; reason: 'revoked' | 'tenant_disabled' }
   | { kind: 'invalid'; field: string; message: string };
 
 export interface AcceptOptions {
   /** How far ahead scheduled_at may lie (SCHEDULED_SEND_MAX_DAYS). */
   readonly scheduleMaxDays: number;
+  /** The per-key rate limit the accept statement applies to a presentedKeyHash. */
+  readonly keyRateLimit: KeyRateLimit;
+}
+
+/** The accept options of the HTTP configuration. */
+export function acceptOptionsOf(
+  http: Pick<HttpConfig, 'scheduleMaxDays' | 'rateLimitRequests' | 'rateLimitWindowSeconds'>,
+): AcceptOptions {
+  return {
+    scheduleMaxDays: http.scheduleMaxDays,
+    keyRateLimit: { requests: http.rateLimitRequests, windowSeconds: http.rateLimitWindowSeconds },
+  };
 }
 
 /**
@@ -99,7 +132,7 @@ export class EmailAcceptor {
     private readonly options: AcceptOptions,
   ) {
     this.batcher = new StatementBatcher(
-      (batch) => insertQueuedEmails(pool, batch),
+      (batch) => insertQueuedEmails(pool, batch, options.keyRateLimit),
       ACCEPT_BATCH,
       batchWaitOf(pool),
     );
@@ -111,29 +144,30 @@ export class EmailAcceptor {
     const outcome = await this.batcher.submit({
       email,
       by: { requestId: context.requestId, ip: context.ip },
+      ...(context.presentedKeyHash && { keyHash: context.presentedKeyHash }),
     });
-    if (outcome.kind === 'existing') {
-      // Nothing was written: a retry gets the first answer, another body a conflict.
-      return outcome.sameRequest
-        ? {
-            kind: 'accepted',
-            id: outcome.id,
-            createdAt: outcome.createdAt,
-            replayed: true,
-            scheduled: email.scheduledAt !== null,
-          }
-        : { kind: 'idempotency_conflict' };
+    const { counted } = outcome;
+    const scheduled = email.scheduledAt !== null;
+    switch (outcome.kind) {
+      case 'key_refused':
+        return { kind: 'key_refused', reason: outcome.reason };
+      case 'rate_limited':
+        return { kind: 'rate_limited', counted };
+      case 'over_quota':
+        return { ...quotaRefusal(outcome), counted };
+      case 'existing': {
+        // Nothing was written: a retry gets the first answer, another body a conflict.
+        const { id, createdAt } = outcome;
+        return outcome.sameRequest
+          ? { kind: 'accepted', id, createdAt, replayed: true, scheduled, counted }
+          : { kind: 'idempotency_conflict', counted };
+      }
+      case 'inserted': {
+        this.announce(1);
+        const { id, createdAt } = outcome;
+        return { kind: 'accepted', id, createdAt, replayed: false, scheduled, counted };
+      }
     }
-    if (outcome.kind === 'over_quota') return quotaRefusal(outcome);
-    this.announce(1);
-    const { id, createdAt } = outcome;
-    return {
-      kind: 'accepted',
-      id,
-      createdAt,
-      replayed: false,
-      scheduled: email.scheduledAt !== null,
-    };
   }
 
   /**
@@ -168,6 +202,7 @@ export class EmailAcceptor {
             : await insertQueuedEmails(
                 client,
                 emails.map((email) => ({ email, by })),
+                this.options.keyRateLimit,
               );
         const refused = written.find((outcome) => outcome.kind === 'over_quota');
         if (validation === 'strict' && refused) throw new BatchRefused(quotaRefusal(refused));
@@ -187,6 +222,9 @@ export class EmailAcceptor {
         const index = indexes[position] ?? position;
         errors.push({ index, message: quotaMessage(outcome) });
         continue;
+      }
+      if (outcome.kind === 'key_refused' || outcome.kind === 'rate_limited') {
+        throw new Error('a batch was authenticated by its request, not by the accept statement');
       }
       if (outcome.kind === 'inserted') inserted += 1;
       ids.push(outcome.id);

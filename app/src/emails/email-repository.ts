@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import {
+  countRequestsCte,
+  countTenantRequestsCte,
+  type KeyRateLimit,
+} from '../rate-limit/rate-limiter.js';
 import { addressOf } from './email-address.js';
 
 /** The emails table as the API writes and reads it (the delivery workers own the rest). */
@@ -39,10 +44,25 @@ export interface NewEmail {
   scheduledAt: Date | null;
 }
 
-export type InsertOutcome =
+/** A request's place in its rate-limit windows, once counted (1: the window's first request). */
+export interface RequestCount {
+  key: { requests: number; resetSeconds: number };
+  /** The tenant's window, when the tenant has a limit across its keys. */
+  tenant: { requests: number; resetSeconds: number; limit: number; windowSeconds: number } | null;
+}
+
+export type InsertOutcome = (
   | { kind: 'inserted'; id: string; createdAt: Date }
   | { kind: 'existing'; id: string; createdAt: Date; sameRequest: boolean }
-  | { kind: 'over_quota'; quota: 'emails' | 'bytes'; limit: number; resetsAt: Date };
+  | { kind: 'over_quota'; quota: 'emails' | 'bytes'; limit: number; resetsAt: Date }
+  /** The presented key was revoked (or is gone), or its tenant disabled: nothing written. */
+  | { kind: 'key_refused'; reason: 'revoked' | 'tenant_disabled' }
+  /** Over the key's or the tenant's rate limit: counted, nothing else written. */
+  | { kind: 'rate_limited' }
+) & {
+  /** Set when the statement authenticated the key and counted the request. */
+  counted?: RequestCount;
+};
 
 /** Who accepted the email, for its `email.accepted` audit entry. */
 export interface AcceptedBy {
@@ -54,6 +74,12 @@ export interface AcceptedBy {
 export interface EmailToQueue {
   email: NewEmail;
   by: AcceptedBy;
+  /**
+   * The hash of the presented API key, when the statement itself authenticates the request: it
+   * checks the key (email.apiKeyId) is live and its tenant enabled, and counts the request
+   * against the key's and the tenant's rate limits, before it queues anything.
+   */
+  keyHash?: Buffer;
 }
 
 /**
@@ -66,14 +92,20 @@ export interface EmailToQueue {
  * tenant_daily_usage, under that row's lock: of a tenant's emails in the batch, in order, those
  * that fit within its daily quotas are queued and the rest refused, so concurrent statements
  * (other instances) can never together pass a quota.
+ *
+ * An email given with its key's hash is first authenticated and counted, as
+ * findKeysAndCountRequests does (rate-limit/authenticate-and-count.ts): a revoked key or a
+ * disabled tenant writes nothing; a live key's request is counted, and one over the key's or the
+ * tenant's rate limit writes nothing more. So a known key costs one round trip per send.
  */
 export async function insertQueuedEmails(
   db: Queryable,
   batch: readonly EmailToQueue[],
+  keyRateLimit: KeyRateLimit,
 ): Promise<InsertOutcome[]> {
   // Ids are chosen here, so that each email of the batch finds its own row in RETURNING.
-  const queued = batch.map(({ email, by }) => ({ id: randomUUID(), email, by }));
-  const rows = queued.map(({ id, email, by }, index) => ({
+  const queued = batch.map(({ email, by, keyHash }) => ({ id: randomUUID(), email, by, keyHash }));
+  const rows = queued.map(({ id, email, by, keyHash }, index) => ({
     id,
     tenant_id: email.tenantId,
     api_key_id: email.apiKeyId,
@@ -98,14 +130,9 @@ export async function insertQueuedEmails(
     ord: index,
     size: emailBytes(email),
     scheduled_at: email.scheduledAt?.toISOString() ?? null,
+    key_hash: keyHash === undefined ? null : `\\x${keyHash.toString('hex')}`,
   }));
-  const { rows: written } = await db.query<{
-    id: string;
-    created_at: Date | null;
-    quota: 'emails' | 'bytes' | null;
-    quota_limit: string | null;
-    resets_at: Date;
-  }>({
+  const { rows: written } = await db.query<WrittenRow>({
     // Named: parsed and planned once per connection, not per batch.
     name: 'selfmx_queue_emails',
     text: `WITH batch AS (
@@ -114,13 +141,62 @@ export async function insertQueuedEmails(
          reply_to text[], subject text, html text, text text, headers jsonb, attachments jsonb,
          tags jsonb, template_id uuid, template_data jsonb, idempotency_key text,
          request_hash bytea, request_id text, ip inet, recipients int, ord int, size bigint,
-         scheduled_at timestamptz)
+         scheduled_at timestamptz, key_hash bytea)
+     ), presented AS (
+       -- The emails whose key this statement authenticates, with the key's state now.
+       SELECT b.id, b.ord, b.api_key_id, b.tenant_id, t.rate_limit_requests AS tenant_limit,
+              t.rate_limit_window AS tenant_window,
+              CASE WHEN k.id IS NULL OR k.revoked_at IS NOT NULL THEN 'revoked'
+                   WHEN t.disabled_at IS NOT NULL THEN 'tenant_disabled'
+                   ELSE 'live' END AS key_state
+       FROM batch b
+       LEFT JOIN api_keys k
+         ON k.id = b.api_key_id AND k.tenant_id = b.tenant_id AND k.key_hash = b.key_hash
+       LEFT JOIN tenants t ON t.id = b.tenant_id
+       WHERE b.key_hash IS NOT NULL
+     ), live AS (
+       SELECT api_key_id AS id, count(*)::int AS n FROM presented WHERE key_state = 'live'
+       GROUP BY api_key_id
+     ),
+     ${countRequestsCte('live', '$2')},
+     limited_tenants AS (
+       SELECT tenant_id AS id, count(*)::int AS n, min(tenant_window) AS "window"
+       FROM presented WHERE key_state = 'live' AND tenant_limit IS NOT NULL GROUP BY tenant_id
+     ),
+     ${countTenantRequestsCte('limited_tenants')},
+     placed AS (
+       -- Each email's place in its windows: the n of a key take the places before its new count.
+       SELECT p.id,
+         (hit.requests - live.n
+           + row_number() OVER (PARTITION BY p.api_key_id ORDER BY p.ord))::int AS key_place,
+         hit.reset_seconds,
+         (tenant_hit.requests - limited_tenants.n
+           + row_number() OVER (PARTITION BY p.tenant_id ORDER BY p.ord))::int AS tenant_place,
+         ceil(extract(epoch FROM tenant_hit.window_start
+           + make_interval(secs => p.tenant_window) - clock_timestamp()))::int
+           AS tenant_reset_seconds,
+         p.tenant_limit, p.tenant_window
+       FROM presented p JOIN live ON live.id = p.api_key_id
+       JOIN hit ON hit.api_key_id = p.api_key_id
+       LEFT JOIN limited_tenants ON limited_tenants.id = p.tenant_id
+       LEFT JOIN tenant_hit ON tenant_hit.tenant_id = p.tenant_id
+       WHERE p.key_state = 'live'
+     ), authenticated AS (
+       SELECT p.id, pl.key_place, pl.reset_seconds, pl.tenant_place, pl.tenant_reset_seconds,
+              pl.tenant_limit, pl.tenant_window,
+              CASE WHEN p.key_state <> 'live' THEN p.key_state
+                   WHEN pl.key_place > $3::int OR pl.tenant_place > pl.tenant_limit
+                     THEN 'rate_limited'
+                   ELSE 'live' END AS key_state
+       FROM presented p LEFT JOIN placed pl ON pl.id = p.id
      ), ranked AS (
        SELECT b.*, count(*) OVER w AS cum_emails, sum(b.size) OVER w AS cum_bytes
-       FROM batch b WINDOW w AS (PARTITION BY b.tenant_id ORDER BY b.ord)
+       FROM batch b
+       WHERE NOT EXISTS (SELECT 1 FROM authenticated a WHERE a.id = b.id AND a.key_state <> 'live')
+       WINDOW w AS (PARTITION BY b.tenant_id ORDER BY b.ord)
      ), quota AS (
        SELECT t.id AS tenant_id, t.daily_email_quota, t.daily_byte_quota
-       FROM tenants t WHERE t.id IN (SELECT tenant_id FROM batch)
+       FROM tenants t WHERE t.id IN (SELECT tenant_id FROM ranked)
      ), counted AS (
        -- Fits: the tenant's emails of the batch, in order, that stay within its quotas on top of
        -- what the day already counts (0 for a new day, the locked row's counts otherwise).
@@ -183,40 +259,83 @@ export async function insertQueuedEmails(
        SELECT (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day') AT TIME ZONE 'UTC'
          AS resets_at
      )
-     SELECT id, created_at, NULL AS quota, NULL::bigint AS quota_limit, resets_at
-       FROM inserted, resets
-     UNION ALL
-     SELECT id, NULL, over, quota_limit, resets_at FROM judged, resets WHERE over IS NOT NULL`,
-    values: [JSON.stringify(rows)],
+     SELECT b.id, i.created_at, j.over AS quota, j.quota_limit, resets_at, a.key_state,
+            a.key_place, a.reset_seconds, a.tenant_place, a.tenant_reset_seconds, a.tenant_limit,
+            a.tenant_window
+     FROM batch b CROSS JOIN resets
+     LEFT JOIN inserted i ON i.id = b.id
+     LEFT JOIN judged j ON j.id = b.id AND j.over IS NOT NULL
+     LEFT JOIN authenticated a ON a.id = b.id`,
+    values: [JSON.stringify(rows), keyRateLimit.windowSeconds, keyRateLimit.requests],
   });
-  const inserted = written.filter((row) => row.quota === null);
-  const refused = new Map(written.filter((row) => row.quota !== null).map((row) => [row.id, row]));
-  const createdAt = new Map(inserted.map((row) => [row.id, row.created_at as Date]));
+  const byId = new Map(written.map((row) => [row.id, row]));
+  const unwritten = queued.filter(({ id }) => {
+    const row = byId.get(id);
+    return !row?.created_at && !row?.quota && (row?.key_state ?? 'live') === 'live';
+  });
   const holders = await findIdempotencyHolders(
     db,
-    queued.filter(({ id }) => !createdAt.has(id) && !refused.has(id)).map(({ email }) => email),
+    unwritten.map(({ email }) => email),
   );
   return queued.map(({ id, email }): InsertOutcome => {
-    const created = createdAt.get(id);
-    if (created) return { kind: 'inserted', id, createdAt: created };
-    const over = refused.get(id);
-    if (over?.quota) {
-      return {
+    const row = byId.get(id);
+    if (!row) throw new Error(`the accept statement returned no row for email ${id}`);
+    const counted = requestCount(row);
+    const outcome = (value: InsertOutcome): InsertOutcome =>
+      counted ? { ...value, counted } : value;
+    if (row.key_state === 'revoked' || row.key_state === 'tenant_disabled') {
+      return { kind: 'key_refused', reason: row.key_state };
+    }
+    if (row.key_state === 'rate_limited') return outcome({ kind: 'rate_limited' });
+    if (row.created_at) return outcome({ kind: 'inserted', id, createdAt: row.created_at });
+    if (row.quota) {
+      return outcome({
         kind: 'over_quota',
-        quota: over.quota,
-        limit: Number(over.quota_limit),
-        resetsAt: over.resets_at,
-      };
+        quota: row.quota,
+        limit: Number(row.quota_limit),
+        resetsAt: row.resets_at,
+      });
     }
     const holder = holders.get(idempotencyTag(email.tenantId, email.idempotencyKey));
     if (!holder) throw new Error('idempotency key conflict without an existing email');
-    return {
+    return outcome({
       kind: 'existing',
       id: holder.id,
       createdAt: holder.created_at,
       sameRequest: email.requestHash !== null && holder.request_hash.equals(email.requestHash),
-    };
+    });
   });
+}
+
+/** One row of the accept statement's answer: one per email of the batch. */
+interface WrittenRow {
+  id: string;
+  created_at: Date | null;
+  quota: 'emails' | 'bytes' | null;
+  quota_limit: string | null;
+  resets_at: Date;
+  /** Null unless the statement authenticated the email's key. */
+  key_state: 'live' | 'revoked' | 'tenant_disabled' | 'rate_limited' | null;
+  key_place: number | null;
+  reset_seconds: number | null;
+  tenant_place: number | null;
+  tenant_reset_seconds: number | null;
+  tenant_limit: number | null;
+  tenant_window: number | null;
+}
+
+function requestCount(row: WrittenRow): RequestCount | undefined {
+  if (row.key_place === null) return undefined;
+  const tenant =
+    row.tenant_place === null || row.tenant_limit === null || row.tenant_window === null
+      ? null
+      : {
+          requests: row.tenant_place,
+          resetSeconds: row.tenant_reset_seconds ?? 1,
+          limit: row.tenant_limit,
+          windowSeconds: row.tenant_window,
+        };
+  return { key: { requests: row.key_place, resetSeconds: row.reset_seconds ?? 1 }, tenant };
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import './fastify-types.js';
 import { EMAIL_LIMITS } from '../emails/limits.js';
 import { ApiError } from './api-error.js';
 import { isDatabaseUnavailable, isPoolTimeout } from './database-unavailable.js';
@@ -21,33 +22,44 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiError) return send(reply, error);
-    const known = fromFastifyError(error);
-    if (known) return send(reply, known);
-    if (isDatabaseUnavailable(error)) {
-      request.log.error({ err: error }, 'database unavailable');
-      const poolTimeout = isPoolTimeout(error);
-      return send(
-        reply,
-        new ApiError(
-          503,
-          'service_unavailable',
-          poolTimeout
-            ? 'no database connection within DB_POOL_TIMEOUT: every pooled connection is busy or PostgreSQL does not answer; retry later'
-            : 'the database is unavailable; retry later',
-        ),
-      );
-    }
-    request.log.error({ err: error }, 'unhandled error');
+    const deferred = request.deferredAuthentication;
+    if (!deferred?.pending) return answer(error, request, reply);
+    // Left to an accept statement that did not run: looked up and counted first, so that its
+    // 401, 403 or 429 wins over `error`.
+    return deferred.settleBeforeError(reply).then(
+      () => answer(error, request, reply),
+      (refusal: FastifyError) => answer(refusal, request, reply),
+    );
+  });
+}
+
+function answer(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ApiError) return send(reply, error);
+  const known = fromFastifyError(error);
+  if (known) return send(reply, known);
+  if (isDatabaseUnavailable(error)) {
+    request.log.error({ err: error }, 'database unavailable');
+    const poolTimeout = isPoolTimeout(error);
     return send(
       reply,
       new ApiError(
-        500,
-        'internal_server_error',
-        `unexpected error; quote request id ${request.id} to the operator`,
+        503,
+        'service_unavailable',
+        poolTimeout
+          ? 'no database connection within DB_POOL_TIMEOUT: every pooled connection is busy or PostgreSQL does not answer; retry later'
+          : 'the database is unavailable; retry later',
       ),
     );
-  });
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return send(
+    reply,
+    new ApiError(
+      500,
+      'internal_server_error',
+      `unexpected error; quote request id ${request.id} to the operator`,
+    ),
+  );
 }
 
 function send(reply: FastifyReply, error: ApiError) {

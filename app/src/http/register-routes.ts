@@ -12,7 +12,7 @@ export function registerRoutes(app: FastifyInstance, specs: readonly RouteSpec[]
     app.route({
       method: spec.method,
       url: spec.url,
-      config: { permission: spec.permission },
+      config: { permission: spec.permission, countsInAccept: spec.countsInAccept },
       handler: async (request, reply) => {
         const params = spec.params ? parseInput(spec.params, request.params, 'path') : undefined;
         const query = spec.query ? parseInput(spec.query, request.query ?? {}, 'query') : undefined;

@@ -20,6 +20,11 @@ export interface RouteSpec<
   tag: string;
   /** Needed permission; omitted for public endpoints (no API key). */
   permission?: Permission;
+  /**
+   * The handler passes `request.deferredAuthentication` to an accept statement that
+   * authenticates the key and counts the request, so a known key is not looked up first.
+   */
+  countsInAccept?: true;
   body?: Body;
   query?: Query;
   params?: Params;

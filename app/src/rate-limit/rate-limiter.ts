@@ -1,5 +1,11 @@
 import type pg from 'pg';
 
+/** The per-key rate limit: RATE_LIMIT_REQUESTS per RATE_LIMIT_WINDOW seconds. */
+export interface KeyRateLimit {
+  readonly requests: number;
+  readonly windowSeconds: number;
+}
+
 export interface RateLimitDecision {
   allowed: boolean;
   limit: number;

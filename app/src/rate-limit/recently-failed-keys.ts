@@ -1,3 +1,5 @@
+import { ExpiringEntries } from './expiring-entries.js';
+
 /** How long a key that failed is refused from memory, without a lookup. */
 export const FAILED_KEY_MEMORY_SECONDS = 10;
 /** The most failed key hashes remembered. */
@@ -16,25 +18,17 @@ export type FailedKeyOutcome =
  * Bounded: the oldest entry goes first.
  */
 export class RecentlyFailedKeys {
-  /** Hex hash to outcome and expiry (ms), oldest first. */
-  private readonly keys = new Map<string, { outcome: FailedKeyOutcome; expiresAt: number }>();
+  private readonly keys: ExpiringEntries<FailedKeyOutcome>;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(now: () => number = Date.now) {
+    this.keys = new ExpiringEntries(FAILED_KEY_MEMORY_SECONDS * 1000, MAX_FAILED_KEYS, now);
+  }
 
   get(keyHex: string): FailedKeyOutcome | undefined {
-    const entry = this.keys.get(keyHex);
-    if (!entry) return undefined;
-    if (entry.expiresAt > this.now()) return entry.outcome;
-    this.keys.delete(keyHex);
-    return undefined;
+    return this.keys.get(keyHex);
   }
 
   remember(keyHex: string, outcome: FailedKeyOutcome): void {
-    this.keys.delete(keyHex);
-    this.keys.set(keyHex, { outcome, expiresAt: this.now() + FAILED_KEY_MEMORY_SECONDS * 1000 });
-    if (this.keys.size > MAX_FAILED_KEYS) {
-      const oldest = this.keys.keys().next().value;
-      if (oldest !== undefined) this.keys.delete(oldest);
-    }
+    this.keys.set(keyHex, outcome);
   }
 }

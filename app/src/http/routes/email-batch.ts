@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { type BatchError, type BatchValidation, EmailAcceptor } from '../../emails/accept-email.js';
+import {
+  acceptOptionsOf,
+  type BatchError,
+  type BatchValidation,
+  EmailAcceptor,
+} from '../../emails/accept-email.js';
 import type { SendEmailRequest } from '../../emails/send-email-request.js';
 import { ApiError } from '../api-error.js';
 import { callerOf } from '../caller.js';
@@ -40,7 +45,7 @@ const batchResponseSchema = z.object({
 
 /** POST /v1/emails/batch (Resend's `batch.send`). */
 export function emailBatchRoutes({ pool, config }: ServerDeps): RouteSpec[] {
-  const acceptor = new EmailAcceptor(pool, { scheduleMaxDays: config.http.scheduleMaxDays });
+  const acceptor = new EmailAcceptor(pool, acceptOptionsOf(config.http));
   return [
     route({
       method: 'POST',

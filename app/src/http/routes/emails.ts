@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { EmailAcceptor, type QuotaRefusal, quotaMessage } from '../../emails/accept-email.js';
+import {
+  acceptOptionsOf,
+  EmailAcceptor,
+  type QuotaRefusal,
+  quotaMessage,
+} from '../../emails/accept-email.js';
 import {
   emailExists,
   findEmail,
@@ -42,7 +47,7 @@ export function idempotencyConflict(): ApiError {
 
 /** POST /v1/emails (Resend's path) and /v1/send (the seed's), GET /v1/emails[/{id}]. */
 export function emailRoutes({ pool, config }: ServerDeps): RouteSpec[] {
-  const acceptor = new EmailAcceptor(pool, { scheduleMaxDays: config.http.scheduleMaxDays });
+  const acceptor = new EmailAcceptor(pool, acceptOptionsOf(config.http));
   const send = (url: string) =>
     route({
       method: 'POST',
@@ -50,11 +55,13 @@ export function emailRoutes({ pool, config }: ServerDeps): RouteSpec[] {
       summary: 'Queue an email (Resend-compatible); answered once it is committed',
       tag: 'emails',
       permission: 'send',
+      countsInAccept: true,
       body: sendEmailSchema,
       response: sendEmailResponseSchema,
-      handler: async ({ body, request }) => {
+      handler: async ({ body, request, reply }) => {
         const key = callerOf(request);
         const idempotency = readIdempotency(request);
+        const deferred = request.deferredAuthentication;
         const result = await acceptor.accept(body, {
           tenantId: key.tenantId,
           apiKeyId: key.id,
@@ -62,7 +69,12 @@ export function emailRoutes({ pool, config }: ServerDeps): RouteSpec[] {
           ip: clientAddress(request),
           idempotencyKey: idempotency.key,
           requestHash: idempotency.requestHash,
+          presentedKeyHash: deferred?.keyHash,
         });
+        deferred?.settleAccept(result, reply);
+        if (result.kind === 'key_refused' || result.kind === 'rate_limited') {
+          throw new Error(`the accept statement answered ${result.kind} for a counted request`);
+        }
         if (result.kind === 'invalid') throw validationError(result.field, result.message);
         if (result.kind === 'idempotency_conflict') throw idempotencyConflict();
         if (result.kind === 'quota_exceeded') throw quotaExceeded(result);
