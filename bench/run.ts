@@ -5,6 +5,7 @@ import { formatTable } from './lib/table.js';
 import { captureBacklogTemplate } from './lib/template-email.js';
 import { type DeliveryResult, measureDelivery } from './scenarios/delivery.js';
 import { type IngestResult, measureIngest } from './scenarios/ingest.js';
+import { measurePeer, type PeerResult } from './scenarios/peer.js';
 import { measureScale, type ScaleResult } from './scenarios/scale.js';
 import { measureStartup, type StartupResult } from './scenarios/startup.js';
 import { measureSynth, type SynthResult } from './scenarios/synth.js';
@@ -27,6 +28,13 @@ const sizes = {
     smallRuns: 4,
     workers: 4,
   },
+  // SelfMX against the DIY pg-boss peer, A B A B: the ingest run's duration, a 10,000 backlog.
+  peer: {
+    ingest: { concurrency: 16, durationMs: quick ? 1500 : 4000, warmupMs: 500 },
+    backlog: quick ? 2000 : 10_000,
+    workers: 4,
+    rounds: 2,
+  },
 };
 
 // The figures SelfMX is held to (docs/performance.md); a missing figure reads as not met.
@@ -37,6 +45,8 @@ const TARGETS = {
   backlog_ratio: { min: 0.95 },
   peak_rss_mb: { max: 150 },
   synth_wall_ms: { max: 1500 },
+  peer_ingest_ratio_c16: { min: 1.0 },
+  peer_delivery_ratio_w4: { min: 1.0 },
 } as const;
 
 const failures: string[] = [];
@@ -81,6 +91,7 @@ function keyFigures(
   scale: ScaleResult | undefined,
   startup: StartupResult | undefined,
   synth: SynthResult | undefined,
+  peer: PeerResult | undefined,
 ) {
   const ingestAt = (c: number) => ingest?.rows.find((row) => row.concurrency === c);
   const deliveryAt = (w: number) => delivery?.rows.find((row) => row.workers === w);
@@ -100,6 +111,8 @@ function keyFigures(
     migrate_noop_ms: startup?.migrate_noop_ms ?? null,
     synth_wall_ms: synth?.wall_ms ?? null,
     synth_peak_rss_mb: synth?.peak_rss_mb ?? null,
+    peer_ingest_ratio_c16: peer?.ingest.ratio ?? null,
+    peer_delivery_ratio_w4: peer?.delivery.ratio ?? null,
   };
 }
 
@@ -125,6 +138,7 @@ function printTables(results: {
   scale: ScaleResult | undefined;
   startup: StartupResult | undefined;
   synth: SynthResult | undefined;
+  peer: PeerResult | undefined;
   targets: ReturnType<typeof targetStatus>;
 }): string {
   const { machine, ingest, delivery, scale, startup, synth } = results;
@@ -212,6 +226,7 @@ function printTables(results: {
       `Claim query plan with ${scale.large_backlog} queued (index-driven: ${scale.claim_index_driven}):\n${scale.claim_plan}`,
     );
   }
+  if (results.peer) parts.push(peerTable(results.peer));
   const other: (string | number)[][] = [];
   if (startup) {
     other.push(
@@ -248,6 +263,33 @@ function printTables(results: {
   return parts.join('\n\n');
 }
 
+function peerTable(peer: PeerResult): string {
+  const row = (what: string, round: number, pair: PeerResult['ingest']['rounds'][number]) => [
+    what,
+    round,
+    pair.selfmx.per_second,
+    pair.peer.per_second,
+    pair.ratio,
+    pair.selfmx.cpu_ms.app ?? 0,
+    pair.peer.cpu_ms.app ?? 0,
+    pair.selfmx.cpu_ms.postgres ?? 0,
+    pair.peer.cpu_ms.postgres ?? 0,
+  ];
+  return formatTable(
+    `Against a DIY pg-boss server (Fastify + pg-boss ${peer.pg_boss_version} + nodemailer), rounds A B A B; ` +
+      `ratio of the best rounds: ingest ${peer.ingest.ratio}, delivery ${peer.delivery.ratio}; CPU in ms per email`,
+    ['run', 'round', 'SelfMX/s', 'peer/s', 'ratio', 'app CPU', 'peer CPU', 'PG CPU', 'peer PG CPU'],
+    [
+      ...peer.ingest.rounds.map((pair, i) =>
+        row(`ingest c=${peer.ingest.concurrency}, no workers`, i + 1, pair),
+      ),
+      ...peer.delivery.rounds.map((pair, i) =>
+        row(`delivery of ${peer.delivery.backlog}, ${peer.delivery.workers} workers`, i + 1, pair),
+      ),
+    ],
+  );
+}
+
 async function main(): Promise<number> {
   const date = new Date();
   const machine = describeMachine();
@@ -256,6 +298,7 @@ async function main(): Promise<number> {
   let ingest: IngestResult | undefined;
   let delivery: DeliveryResult | undefined;
   let scale: ScaleResult | undefined;
+  let peer: PeerResult | undefined;
   try {
     startup = await section('start-up and migrate', () => measureStartup(env));
     ingest = await section('ingest', () => ingestAndTemplate(env));
@@ -263,6 +306,7 @@ async function main(): Promise<number> {
       delivery = await section('delivery', () =>
         measureDelivery(env, sizes.deliveryBacklog, sizes.deliveryWorkers),
       );
+      peer = await section('peer', () => measurePeer(env, sizes.peer));
       scale = await section('scale', () => measureScale(env, sizes.scale));
     }
   } finally {
@@ -270,9 +314,19 @@ async function main(): Promise<number> {
   }
   const synth = await section('synth', () => measureSynth());
 
-  const keys = keyFigures(ingest, delivery, scale, startup, synth);
+  const keys = keyFigures(ingest, delivery, scale, startup, synth, peer);
   const targets = targetStatus(keys);
-  const printed = printTables({ date, machine, ingest, delivery, scale, startup, synth, targets });
+  const printed = printTables({
+    date,
+    machine,
+    ingest,
+    delivery,
+    scale,
+    startup,
+    synth,
+    peer,
+    targets,
+  });
   console.log(printed);
   const files = await writeResults(
     date,
@@ -288,6 +342,7 @@ async function main(): Promise<number> {
       delivery,
       scale,
       synth,
+      peer,
       failures,
     },
     printed,

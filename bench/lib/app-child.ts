@@ -36,17 +36,22 @@ const PROFILE_FLAGS = process.env.BENCH_PROFILE
  * fill up and block the app's synchronous log writes, and the bench would measure itself.
  */
 export function spawnApp(args: string[], env: Record<string, string>): AppChild {
+  return spawnNodeScript([BUNDLE, ...args], env);
+}
+
+/** Spawns `node <nodeArgs>` the way spawnApp does (log file, profile flags, exactly `env`). */
+export function spawnNodeScript(nodeArgs: string[], env: Record<string, string>): AppChild {
   const logDir = mkdtempSync(join(tmpdir(), 'selfmx-bench-app-'));
   logDirs.add(logDir);
   const logFile = join(logDir, 'app.log');
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [...PROFILE_FLAGS, BUNDLE, ...args], {
+  const child = spawn(process.execPath, [...PROFILE_FLAGS, ...nodeArgs], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
-  if (child.pid === undefined) throw new Error(`could not spawn ${BUNDLE}`);
+  if (child.pid === undefined) throw new Error(`could not spawn node ${nodeArgs.join(' ')}`);
 
   return {
     pid: child.pid,

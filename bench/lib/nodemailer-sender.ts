@@ -1,5 +1,4 @@
-import nodemailer from 'nodemailer';
-import { smtpTransportOptions } from '../../app/src/smtp/transport.js';
+import { createPlainSmtpTransport } from './plain-smtp-transport.js';
 import {
   SAMPLE_FROM,
   SAMPLE_HTML,
@@ -22,21 +21,7 @@ export interface SenderSettings {
 }
 
 const settings = JSON.parse(process.env.BENCH_SENDER ?? '{}') as SenderSettings;
-const transport = nodemailer.createTransport(
-  smtpTransportOptions(
-    {
-      host: settings.host,
-      port: settings.port,
-      user: undefined,
-      pass: undefined,
-      tls: false,
-      tlsVerify: false,
-      timeoutSeconds: 30,
-      poolSize: settings.poolSize,
-    },
-    true,
-  ),
-);
+const transport = createPlainSmtpTransport(settings.host, settings.port, settings.poolSize);
 
 process.once('message', async () => {
   const cpuBefore = process.cpuUsage();

@@ -2,11 +2,10 @@ import { apiSqlPath } from '../lib/api-sql-path.js';
 import { baselineTenant, insertOneEmail } from '../lib/baseline-insert.js';
 import { type ClosedLoopResult, runClosedLoop } from '../lib/closed-loop.js';
 import { startCpuMeter } from '../lib/cpu-meter.js';
+import { emailPoster } from '../lib/email-poster.js';
 import type { BenchEnvironment, RunningService } from '../lib/environment.js';
 import { readProcessCpuMs } from '../lib/proc-cpu.js';
 import { RssSampler } from '../lib/proc-memory.js';
-import { RawHttpConnection } from '../lib/raw-http-client.js';
-import { sampleEmailBody } from '../lib/sample-email.js';
 import { ratio, round } from '../lib/stats.js';
 
 export interface IngestRow {
@@ -55,29 +54,8 @@ export async function measureIngest(
   options: IngestOptions,
 ): Promise<IngestResult> {
   const tenantId = await baselineTenant(env.pool);
-  const { hostname, port } = new URL(service.baseUrl);
-  // Idle keep-alive connections; each in-flight request holds one, so at most `concurrency` open.
-  const idle: RawHttpConnection[] = [];
-  const connections: RawHttpConnection[] = [];
-  let index = 0;
-  const postEmail = async () => {
-    index += 1;
-    let connection = idle.pop();
-    if (!connection) {
-      connection = new RawHttpConnection(hostname, Number(port), {
-        authorization: `Bearer ${env.apiKey}`,
-      });
-      connections.push(connection);
-    }
-    try {
-      const response = await connection.post('/v1/emails', sampleEmailBody(index));
-      if (response.status < 200 || response.status > 299) {
-        throw new Error(`HTTP ${response.status}: ${response.body.slice(0, 200)}`);
-      }
-    } finally {
-      idle.push(connection);
-    }
-  };
+  const poster = emailPoster(service.baseUrl, env.apiKey);
+  const postEmail = () => poster.post();
   const insert = insertOneEmail(env.pool, tenantId);
   const timing = { durationMs: options.durationMs, warmupMs: options.warmupMs };
   const appCpuMs = () => readProcessCpuMs(service.app.pid);
@@ -134,7 +112,7 @@ export async function measureIngest(
       }
     }
   } finally {
-    for (const connection of connections) connection.close();
+    poster.close();
   }
   const memory = sampler.stop();
   return {
