@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type pg from 'pg';
 import {
   claimEmails,
+  claimEmailsForWorkers,
   countQueuedEmails,
   type Outcome,
   reclaimExpiredLeases,
@@ -85,6 +86,31 @@ describe('queue SQL on a real PostgreSQL 15', () => {
     const all = claims.flat().map((email) => email.id);
     assert.equal(all.length, 200, 'every email claimed');
     assert.equal(new Set(all).size, 200, 'by exactly one claimer');
+  });
+
+  it('one claim for several workers deals the oldest emails out in turn, each leased to its worker', async () => {
+    const ids = await fx.insertEmails(5);
+    const [first, second] = await claimEmailsForWorkers(fx.pool, ['p#0', 'p#1'], 2, 30);
+    assert.deepEqual(
+      first?.map((email) => email.id),
+      [ids[0], ids[2]],
+    );
+    assert.deepEqual(
+      second?.map((email) => email.id),
+      [ids[1], ids[3]],
+    );
+    const { rows } = await fx.pool.query<{ id: string; leased_by: string | null }>(
+      `SELECT id, leased_by FROM emails ORDER BY created_at`,
+    );
+    assert.deepEqual(
+      rows.map((row) => row.leased_by),
+      ['p#0', 'p#1', 'p#0', 'p#1', null],
+    );
+    assert.match((await fx.events(ids[1] as string)).at(-1)?.detail ?? '', /claimed by p#1/);
+    // Each worker records only its own emails.
+    const delivered: Outcome = { type: 'delivered', smtpResponse: '250 ok' };
+    assert.equal(await recordOutcome(fx.pool, 'p#0', ids[1] as string, delivered), false);
+    assert.equal(await recordOutcome(fx.pool, 'p#1', ids[1] as string, delivered), true);
   });
 
   it('only the lease holder can record the outcome, and not after another worker reclaimed it', async () => {

@@ -19,10 +19,25 @@ export async function claimEmails(
   limit: number,
   leaseSeconds: number,
 ): Promise<QueuedEmail[]> {
+  const [batch] = await claimEmailsForWorkers(db, [workerId], limit, leaseSeconds);
+  return batch ?? [];
+}
+
+/**
+ * One claim for several workers of a process: up to `perWorker` due emails each, in one
+ * statement, dealt out in turn (oldest first) and leased to their worker. Answers each worker's
+ * batch, in the order of `workerIds`. Promotes due scheduled emails first.
+ */
+export async function claimEmailsForWorkers(
+  db: Queryable,
+  workerIds: readonly string[],
+  perWorker: number,
+  leaseSeconds: number,
+): Promise<QueuedEmail[][]> {
   await promoteDueScheduledEmails(db);
-  const { rows } = await db.query<QueuedEmail>(
+  const { rows } = await db.query<QueuedEmail & { leasedBy: string }>(
     `WITH due AS (
-       SELECT id FROM emails
+       SELECT id, next_attempt_at, created_at FROM emails
         WHERE status = 'queued' AND next_attempt_at <= now()
           -- A disabled tenant's emails are held (one hashed lookup of the few disabled tenants).
           AND tenant_id NOT IN (SELECT id FROM tenants WHERE disabled_at IS NOT NULL)
@@ -31,21 +46,28 @@ export async function claimEmails(
         ORDER BY next_attempt_at, created_at
         LIMIT $2
         FOR UPDATE SKIP LOCKED
+     ), dealt AS (
+       SELECT id, ($1::text[])[1 + (row_number() OVER (ORDER BY next_attempt_at, created_at) - 1)
+                                   % cardinality($1::text[])] AS worker_id
+         FROM due
      ), claimed AS (
        UPDATE emails e
-          SET status = 'sending', leased_by = $1, attempts = e.attempts + 1, updated_at = now(),
-              attempting_since = coalesce(e.attempting_since, now()),
+          SET status = 'sending', leased_by = dealt.worker_id, attempts = e.attempts + 1,
+              updated_at = now(), attempting_since = coalesce(e.attempting_since, now()),
               lease_expires_at = now() + make_interval(secs => $3::double precision)
-         FROM due WHERE e.id = due.id
+         FROM dealt WHERE e.id = dealt.id
        RETURNING e.*
      ), logged AS (
        INSERT INTO email_events (tenant_id, email_id, type, attempt, detail)
-       SELECT tenant_id, id, 'sending', attempts, 'claimed by ' || $1 FROM claimed
+       SELECT tenant_id, id, 'sending', attempts, 'claimed by ' || leased_by FROM claimed
      )
-     SELECT ${QUEUED_EMAIL_COLUMNS} FROM claimed ORDER BY next_attempt_at, created_at`,
-    [workerId, limit, leaseSeconds],
+     SELECT ${QUEUED_EMAIL_COLUMNS}, leased_by AS "leasedBy"
+       FROM claimed ORDER BY next_attempt_at, created_at`,
+    [workerIds, workerIds.length * perWorker, leaseSeconds],
   );
-  return rows;
+  const batches = new Map(workerIds.map((id) => [id, [] as QueuedEmail[]]));
+  for (const { leasedBy, ...email } of rows) batches.get(leasedBy)?.push(email);
+  return workerIds.map((id) => batches.get(id) ?? []);
 }
 
 /** Extends the leases that `workerId` still holds (a heartbeat while a batch is in flight). */

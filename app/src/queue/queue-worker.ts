@@ -1,9 +1,8 @@
 import { type DeliveryContext, recordDelivery, sendClaimedEmail } from './deliver-email.js';
-import { emailsFailed } from './email-metrics.js';
-import { claimEmails, reclaimExpiredLeases, renewLeases } from './queue-store.js';
+import { renewLeases } from './queue-store.js';
 import type { QueueWakeup } from './queue-wakeup.js';
 import type { QueuedEmail } from './queued-email.js';
-import { maxRelayDeferrals } from './retry-policy.js';
+import type { SendGate } from './send-gate.js';
 
 export interface WorkerTuning {
   /** Emails claimed at once and sent concurrently through the pooled transport. */
@@ -17,6 +16,12 @@ export interface WorkerTuning {
 export interface WorkerContext extends DeliveryContext {
   readonly tuning: WorkerTuning;
   readonly wakeup: QueueWakeup;
+  /** This worker's next batch (claimed together with the other workers' that ask meanwhile). */
+  readonly claimBatch: () => Promise<QueuedEmail[]>;
+  /** The process's expired-lease sweep; runs at most once per quarter lease for all workers. */
+  readonly sweepExpiredLeases: () => Promise<void>;
+  /** Bounds the sends handed to the SMTP pool at once, across the process's workers. */
+  readonly sendGate: SendGate;
 }
 
 const MAX_ERROR_BACKOFF_MS = 30_000;
@@ -27,29 +32,14 @@ const MAX_ERROR_BACKOFF_MS = 30_000;
  * (graceful stop never abandons a claimed email mid-send).
  */
 export async function runQueueWorker(context: WorkerContext): Promise<void> {
-  const { pool, tuning, wakeup, workerId, logger } = context;
-  // Expired leases are at least a lease old: looking for them every quarter lease is soon
-  // enough, and saves a statement per claim.
-  const reclaimEveryMs = (tuning.leaseSeconds * 1000) / 4;
-  let reclaimedAt = Number.NEGATIVE_INFINITY;
+  const { tuning, wakeup, workerId, logger } = context;
   let consecutiveErrors = 0;
   while (!wakeup.closed) {
     const seen = wakeup.generation;
-    let batch: Awaited<ReturnType<typeof claimEmails>>;
+    let batch: QueuedEmail[];
     try {
-      if (performance.now() - reclaimedAt >= reclaimEveryMs) {
-        const reclaimed = await reclaimExpiredLeases(
-          pool,
-          maxRelayDeferrals(context.retry.retryAttempts),
-          context.retry.maxAgeSeconds,
-        );
-        reclaimedAt = performance.now();
-        if (reclaimed.failed > 0) emailsFailed.inc(reclaimed.failed);
-        if (reclaimed.requeued + reclaimed.failed > 0) {
-          logger.warn(reclaimed, 'reclaimed emails whose worker stopped mid-send');
-        }
-      }
-      batch = await claimEmails(pool, workerId, tuning.batchSize, tuning.leaseSeconds);
+      await context.sweepExpiredLeases();
+      batch = await context.claimBatch();
       if (consecutiveErrors > 0)
         logger.info({ workerId }, 'queue worker reached the database again');
       consecutiveErrors = 0;
@@ -73,10 +63,7 @@ export async function runQueueWorker(context: WorkerContext): Promise<void> {
   }
 }
 
-async function deliverBatch(
-  context: WorkerContext,
-  batch: Awaited<ReturnType<typeof claimEmails>>,
-): Promise<void> {
+async function deliverBatch(context: WorkerContext, batch: QueuedEmail[]): Promise<void> {
   const pending = new Set(batch.map((email) => email.id));
   // Renew the leases well before they expire, so a slow relay does not let a second worker
   // claim (and send) an email this worker is still sending.
@@ -97,7 +84,9 @@ async function deliverBatch(
     // batch (shared with the other workers' outcomes) instead of one per few emails. The
     // worker waits for the batch's slowest send before claiming more either way.
     const outcomes = await Promise.all(
-      batch.map((email) => guarded(context, email, () => sendClaimedEmail(context, email))),
+      batch.map((email) =>
+        guarded(context, email, () => context.sendGate.run(() => sendClaimedEmail(context, email))),
+      ),
     );
     await Promise.all(
       batch.map(async (email, index) => {

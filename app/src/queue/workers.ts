@@ -7,10 +7,13 @@ import type { Logger } from '../logger.js';
 import { trackOpenConnections } from '../smtp/smtp-metrics.js';
 import { createSmtpTransport, openConnections, type SmtpTransport } from '../smtp/transport.js';
 import { trackQueueDepth } from './email-metrics.js';
+import { leaseSweep } from './lease-sweep.js';
 import { startQueueListener } from './queue-listener.js';
-import { type OutcomeReport, recordOutcomes } from './queue-store.js';
+import { claimEmailsForWorkers, type OutcomeReport, recordOutcomes } from './queue-store.js';
 import { QueueWakeup } from './queue-wakeup.js';
 import { runQueueWorker, type WorkerTuning } from './queue-worker.js';
+import type { QueuedEmail } from './queued-email.js';
+import { SendGate } from './send-gate.js';
 
 export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
   batchSize: 10,
@@ -20,6 +23,12 @@ export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
 
 /** Up to this many outcomes share one statement (see statement-batcher.ts). */
 const OUTCOME_BATCH: BatchLimits = { maxBatch: 64, maxInFlight: 1 };
+
+/**
+ * Sends handed to nodemailer at once, per SMTP pool connection: one on the wire and one ready,
+ * so a connection that finishes a message starts the next without waiting for a worker.
+ */
+const SENDS_PER_CONNECTION = 2;
 
 export interface StartQueueWorkersOptions {
   readonly pool: pg.Pool;
@@ -68,19 +77,39 @@ export async function startQueueWorkers(options: StartQueueWorkersOptions): Prom
     OUTCOME_BATCH,
     batchWaitOf(pool),
   );
-  const loops = Array.from({ length: config.queue.workers }, (_, index) =>
-    runQueueWorker({
+  // Workers that ask for a batch at the same time (typically those whose outcomes just shared a
+  // statement) share one claim statement too; claims run one at a time.
+  const claims = new StatementBatcher(
+    (workerIds: string[]) =>
+      claimEmailsForWorkers(pool, workerIds, tuning.batchSize, tuning.leaseSeconds),
+    { maxBatch: config.queue.workers, maxInFlight: 1 },
+    batchWaitOf(pool),
+  );
+  // Expired leases are at least a lease old: a look every quarter lease is soon enough.
+  const sweepExpiredLeases = leaseSweep(
+    pool,
+    config.queue,
+    logger,
+    (tuning.leaseSeconds * 1000) / 4,
+  );
+  const sendGate = new SendGate(config.smtp.poolSize * SENDS_PER_CONNECTION);
+  const loops = Array.from({ length: config.queue.workers }, (_, index) => {
+    const workerId = `${processId}#${index}`;
+    return runQueueWorker({
       pool,
       transport,
       logger,
-      workerId: `${processId}#${index}`,
+      workerId,
       recordOutcome: (report) => outcomes.submit(report),
       retry: config.queue,
       recordOutcomeWithinMs: tuning.leaseSeconds * 1000,
       tuning,
       wakeup,
-    }),
-  );
+      claimBatch: (): Promise<QueuedEmail[]> => claims.submit(workerId),
+      sweepExpiredLeases,
+      sendGate,
+    });
+  });
   logger.info(
     {
       workers: config.queue.workers,
