@@ -34,14 +34,14 @@ const sizes = {
   batch: {
     concurrency: 8,
     batchSize: 100,
-    durationMs: quick ? 1500 : 4000,
-    warmupMs: 500,
+    durationMs: quick ? 3000 : 5000,
+    warmupMs: 1000,
     rounds: 2,
   },
   webhooks: {
-    outboxEmails: quick ? 500 : 2000,
+    outboxEmails: quick ? 500 : 1000,
     rounds: quick ? 1 : 3,
-    deliveryBacklog: quick ? 2000 : 10_000,
+    deliveryBacklog: quick ? 2000 : 5000,
     deliveryRounds: quick ? 1 : 2,
     queueWorkers: 4,
   },
@@ -150,7 +150,7 @@ function targetStatus(keys: ReturnType<typeof keyFigures>) {
   );
 }
 
-/** The batch, webhook and large-email figures (issue 17 items 4 and 5). */
+/** The figures of the batch, webhooks and large-email sections. */
 interface NewPathResults {
   batch?: BatchResult;
   webhooks?: WebhookResult;
