@@ -3,12 +3,15 @@ import { type BenchEnvironment, startBenchEnvironment, startService } from './li
 import { describeMachine, writeResults } from './lib/results.js';
 import { formatTable } from './lib/table.js';
 import { captureBacklogTemplate } from './lib/template-email.js';
+import { type BatchResult, measureBatch } from './scenarios/batch.js';
 import { type DeliveryResult, measureDelivery } from './scenarios/delivery.js';
 import { type IngestResult, measureIngest } from './scenarios/ingest.js';
+import { type LargeMemoryResult, measureLargeEmailMemory } from './scenarios/memory-large.js';
 import { measurePeer, type PeerResult } from './scenarios/peer.js';
 import { measureScale, type ScaleResult } from './scenarios/scale.js';
 import { measureStartup, type StartupResult } from './scenarios/startup.js';
 import { measureSynth, type SynthResult } from './scenarios/synth.js';
+import { measureWebhooks, type WebhookResult } from './scenarios/webhooks.js';
 
 /**
  * `npm run bench`: builds the bundle, then measures the real `node app/dist/selfmx.js` against a
@@ -24,6 +27,7 @@ const sizes = {
   scale: {
     small: 1000,
     large: quick ? 20_000 : 100_000,
+    scheduledLater: quick ? 20_000 : 100_000,
     largeMeasured: quick ? 3000 : 10_000,
     smallRuns: 4,
     workers: 4,
@@ -35,6 +39,26 @@ const sizes = {
     workers: 4,
     rounds: 2,
   },
+  batch: {
+    concurrency: 8,
+    batchSize: 100,
+    durationMs: quick ? 3000 : 5000,
+    warmupMs: 1000,
+    rounds: 2,
+  },
+  webhooks: {
+    outboxEmails: quick ? 500 : 1000,
+    rounds: quick ? 1 : 3,
+    deliveryBacklog: quick ? 2000 : 5000,
+    deliveryRounds: quick ? 1 : 2,
+    queueWorkers: 4,
+  },
+  memoryLarge: {
+    concurrency: 16,
+    emails: quick ? 500 : 2500,
+    largeEvery: 50,
+    largeBytes: 5 * 1024 * 1024,
+  },
 };
 
 // The figures SelfMX is held to (docs/performance.md); a missing figure reads as not met.
@@ -44,6 +68,10 @@ const TARGETS = {
   delivery_scaling_w16_w4: { min: 1.0 },
   backlog_ratio: { min: 0.95 },
   peak_rss_mb: { max: 150 },
+  batch_ratio: { min: 5 },
+  webhook_ratio: { min: 0.8 },
+  delivery_ratio_w4_dead_webhook: { min: 0.9 },
+  peak_rss_mb_large: { max: 300 },
   synth_wall_ms: { max: 1500 },
   peer_ingest_ratio_c16: { min: 1.0 },
   peer_delivery_ratio_w4: { min: 1.0 },
@@ -92,6 +120,7 @@ function keyFigures(
   startup: StartupResult | undefined,
   synth: SynthResult | undefined,
   peer: PeerResult | undefined,
+  paths: NewPathResults,
 ) {
   const ingestAt = (c: number) => ingest?.rows.find((row) => row.concurrency === c);
   const deliveryAt = (w: number) => delivery?.rows.find((row) => row.workers === w);
@@ -113,6 +142,10 @@ function keyFigures(
     synth_peak_rss_mb: synth?.peak_rss_mb ?? null,
     peer_ingest_ratio_c16: peer?.ingest.ratio ?? null,
     peer_delivery_ratio_w4: peer?.delivery.ratio ?? null,
+    batch_ratio: paths.batch?.batch_ratio ?? null,
+    webhook_ratio: paths.webhooks?.webhook_ratio ?? null,
+    delivery_ratio_w4_dead_webhook: paths.webhooks?.delivery_ratio_w4_dead_webhook ?? null,
+    peak_rss_mb_large: paths.memoryLarge?.peak_rss_mb_large ?? null,
   };
 }
 
@@ -130,6 +163,77 @@ function targetStatus(keys: ReturnType<typeof keyFigures>) {
   );
 }
 
+/** The figures of the batch, webhooks and large-email sections. */
+interface NewPathResults {
+  batch?: BatchResult;
+  webhooks?: WebhookResult;
+  memoryLarge?: LargeMemoryResult;
+}
+
+function newPathTables({ batch, webhooks, memoryLarge }: NewPathResults): string[] {
+  const tables: string[] = [];
+  if (batch) {
+    tables.push(
+      formatTable(
+        `Batch: emails accepted/s, POST /v1/emails/batch (${batch.batch_size} a request) vs single POST /v1/emails, concurrency ${batch.concurrency}, no queue workers, best of ${batch.rounds}`,
+        ['path', 'emails/s', 'p50 ms (request)', 'ratio'],
+        [
+          ['single', batch.single_per_second, batch.single_p50_ms, 1],
+          ['batch', batch.batch_per_second, batch.batch_p50_ms, batch.batch_ratio],
+        ],
+      ),
+    );
+  }
+  if (webhooks) {
+    tables.push(
+      formatTable(
+        `Webhooks: ${webhooks.events} outbox events (${webhooks.payload_bytes}-byte payloads) drained to a local receiver vs a bare POST loop, ${webhooks.concurrency} in flight; deliveries/s per round`,
+        ['side', 'per round', 'median ratio'],
+        [
+          ['SelfMX webhook workers', webhooks.selfmx_per_second.join(', '), webhooks.webhook_ratio],
+          ['bare POST loop (keep-alive)', webhooks.baseline_per_second.join(', '), 1],
+        ],
+      ),
+      formatTable(
+        `Delivery with a dead webhook endpoint: backlog of ${webhooks.delivery_backlog}, 4 workers, delivered/s per round; ratio = median ÷ nodemailer alone`,
+        ['run', 'per round', 'ratio'],
+        [
+          ['nodemailer alone', webhooks.nodemailer_per_second.join(', '), 1],
+          [
+            'SelfMX, no webhook',
+            webhooks.delivered_per_second_without_webhooks.join(', '),
+            webhooks.delivery_ratio_w4_no_webhook,
+          ],
+          [
+            `SelfMX, dead endpoint subscribed (events left: ${webhooks.dead_webhook_events_waiting.join(', ')})`,
+            webhooks.delivered_per_second_with_dead_webhook.join(', '),
+            webhooks.delivery_ratio_w4_dead_webhook,
+          ],
+        ],
+      ),
+    );
+  }
+  if (memoryLarge) {
+    tables.push(
+      formatTable(
+        `Memory with large emails: ${memoryLarge.emails} POST /v1/emails at concurrency ${memoryLarge.concurrency}, 1 in ${memoryLarge.large_every} with a ${memoryLarge.large_bytes / 1024 / 1024} MiB attachment (${memoryLarge.large_request_bytes} bytes of JSON)`,
+        ['accepted', 'large', 'errors', 'emails/s', 'VmHWM MiB', 'sampled VmRSS MiB'],
+        [
+          [
+            memoryLarge.accepted,
+            memoryLarge.large_accepted,
+            memoryLarge.errors,
+            memoryLarge.per_second,
+            memoryLarge.peak_rss_mb_large,
+            memoryLarge.sampled_peak_rss_mb,
+          ],
+        ],
+      ),
+    );
+  }
+  return tables;
+}
+
 function printTables(results: {
   date: Date;
   machine: ReturnType<typeof describeMachine>;
@@ -139,9 +243,10 @@ function printTables(results: {
   startup: StartupResult | undefined;
   synth: SynthResult | undefined;
   peer: PeerResult | undefined;
+  paths: NewPathResults;
   targets: ReturnType<typeof targetStatus>;
 }): string {
-  const { machine, ingest, delivery, scale, startup, synth } = results;
+  const { machine, ingest, delivery, scale, startup, synth, paths } = results;
   const parts = [
     `SelfMX bench, ${results.date.toISOString()}: ${machine.cpu}, ${machine.cores} cores, ` +
       `${machine.memory_gib} GiB, Node ${machine.node}, ${machine.platform}${quick ? ' (QUICK run)' : ''}`,
@@ -216,7 +321,7 @@ function printTables(results: {
   if (scale) {
     parts.push(
       formatTable(
-        `Scale: steady delivery rate, ${scale.workers} workers`,
+        `Scale: steady delivery rate, ${scale.workers} workers; the large backlog shares the table with ${scale.scheduled_later} emails scheduled for a day later`,
         ['backlog', 'measured', 'delivered/s', 'ratio'],
         [
           [scale.small_backlog, scale.small_backlog, scale.small_per_second, 1],
@@ -227,6 +332,7 @@ function printTables(results: {
     );
   }
   if (results.peer) parts.push(peerTable(results.peer));
+  parts.push(...newPathTables(paths));
   const other: (string | number)[][] = [];
   if (startup) {
     other.push(
@@ -299,6 +405,7 @@ async function main(): Promise<number> {
   let delivery: DeliveryResult | undefined;
   let scale: ScaleResult | undefined;
   let peer: PeerResult | undefined;
+  const paths: NewPathResults = {};
   try {
     startup = await section('start-up and migrate', () => measureStartup(env));
     ingest = await section('ingest', () => ingestAndTemplate(env));
@@ -309,12 +416,19 @@ async function main(): Promise<number> {
       peer = await section('peer', () => measurePeer(env, sizes.peer));
       scale = await section('scale', () => measureScale(env, sizes.scale));
     }
+    paths.batch = await section('batch', () => measureBatch(env, sizes.batch));
+    if (ingest) {
+      paths.webhooks = await section('webhooks', () => measureWebhooks(env, sizes.webhooks));
+    }
+    paths.memoryLarge = await section('memory with large emails', () =>
+      measureLargeEmailMemory(env, sizes.memoryLarge),
+    );
   } finally {
     await env.close();
   }
   const synth = await section('synth', () => measureSynth());
 
-  const keys = keyFigures(ingest, delivery, scale, startup, synth, peer);
+  const keys = keyFigures(ingest, delivery, scale, startup, synth, peer, paths);
   const targets = targetStatus(keys);
   const printed = printTables({
     date,
@@ -325,6 +439,7 @@ async function main(): Promise<number> {
     startup,
     synth,
     peer,
+    paths,
     targets,
   });
   console.log(printed);
@@ -343,6 +458,7 @@ async function main(): Promise<number> {
       scale,
       synth,
       peer,
+      ...paths,
       failures,
     },
     printed,

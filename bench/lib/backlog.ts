@@ -59,14 +59,7 @@ export async function clearEmails(pool: pg.Pool): Promise<void> {
  * workers the way the API does. Returns performance.now() at the commit.
  */
 export async function insertBacklog(pool: pg.Pool, count: number): Promise<number> {
-  const { rows } = await pool.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns
-     WHERE table_schema = current_schema() AND table_name = 'emails'
-       AND is_generated = 'NEVER'
-     ORDER BY ordinal_position`,
-  );
-  const columns = rows.map((row) => row.column_name);
-  const values = columns.map((column) => FRESH_VALUES[column] ?? `t.${column}`);
+  const { columns, values } = await backlogColumns(pool, FRESH_VALUES);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -89,4 +82,44 @@ export async function insertBacklog(pool: pg.Pool, count: number): Promise<numbe
   } finally {
     client.release();
   }
+}
+
+/**
+ * Columns that make each row an email scheduled for later: it waits in status 'scheduled' until
+ * `scheduled_at`, a day from now (each a microsecond apart, as the API would spread them).
+ */
+const SCHEDULED_LATER_VALUES: Record<string, string> = {
+  ...FRESH_VALUES,
+  status: `'scheduled'`,
+  scheduled_at: `now() + interval '1 day' + i * interval '1 microsecond'`,
+  next_attempt_at: `now() + interval '1 day' + i * interval '1 microsecond'`,
+};
+
+/**
+ * Inserts `count` emails scheduled for a day from now in one INSERT ... SELECT generate_series
+ * (no worker may send them during a run), and analyzes the table as insertBacklog does.
+ */
+export async function insertScheduledLater(pool: pg.Pool, count: number): Promise<void> {
+  const { columns, values } = await backlogColumns(pool, SCHEDULED_LATER_VALUES);
+  await pool.query(
+    `INSERT INTO emails (${columns.join(', ')})
+     SELECT ${values.join(', ')} FROM ${TEMPLATE_TABLE} t, generate_series(1, $1::int) AS i`,
+    [count],
+  );
+  await pool.query('ANALYZE emails');
+}
+
+/** The emails table's writable columns, and for each the SQL of its value in a backlog row. */
+async function backlogColumns(
+  pool: pg.Pool,
+  fresh: Record<string, string>,
+): Promise<{ columns: string[]; values: string[] }> {
+  const { rows } = await pool.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns
+     WHERE table_schema = current_schema() AND table_name = 'emails'
+       AND is_generated = 'NEVER'
+     ORDER BY ordinal_position`,
+  );
+  const columns = rows.map((row) => row.column_name);
+  return { columns, values: columns.map((column) => fresh[column] ?? `t.${column}`) };
 }

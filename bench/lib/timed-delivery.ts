@@ -25,8 +25,11 @@ export async function timeBacklogDelivery(
   backlog: number,
   measured = backlog,
   afterCommit?: () => Promise<void>,
+  /** Runs on the emptied queue before the backlog is committed (e.g. rows that must not be sent). */
+  beforeInsert?: () => Promise<void>,
 ): Promise<TimedDelivery> {
   await clearEmails(pool);
+  await beforeInsert?.();
   sink.reset();
   const insertStarted = performance.now();
   const timeoutMs = 60_000 + measured * 20;

@@ -1,4 +1,4 @@
-import { clearEmails } from '../lib/backlog.js';
+import { clearEmails, insertScheduledLater } from '../lib/backlog.js';
 import { explainQueueQueries, isIndexDriven } from '../lib/claim-explain.js';
 import { type BenchEnvironment, startService } from '../lib/environment.js';
 import { median, ratio, round } from '../lib/stats.js';
@@ -7,6 +7,8 @@ import { timeBacklogDelivery } from '../lib/timed-delivery.js';
 export interface ScaleOptions {
   small: number;
   large: number;
+  /** Emails scheduled for a day later, in the table next to the large backlog (never sent). */
+  scheduledLater: number;
   /** Deliveries timed out of the large backlog (the queue is at its deepest then). */
   largeMeasured: number;
   /**
@@ -22,6 +24,8 @@ export interface ScaleResult {
   readonly small_backlog: number;
   readonly small_per_second: number;
   readonly large_backlog: number;
+  readonly scheduled_later: number;
+  readonly scheduled_insert_ms: number;
   readonly large_measured: number;
   readonly large_per_second: number;
   /** large / small steady delivery rate: 1.0 means the queue does not slow down as it grows. */
@@ -35,8 +39,9 @@ export interface ScaleResult {
 /**
  * Whether delivery slows down as the queue grows: the steady rate (first to last measured
  * message at the sink) with a small backlog against the first `largeMeasured` deliveries of a
- * large one. The claim query is EXPLAINed against the large backlog right after it commits, as
- * the workers start on it (inside a rolled-back transaction; SKIP LOCKED keeps them apart).
+ * large one, which shares the table with `scheduledLater` emails scheduled for a day later. The
+ * claim query is EXPLAINed against the large backlog right after it commits, as the workers
+ * start on it (inside a rolled-back transaction; SKIP LOCKED keeps them apart).
  */
 export async function measureScale(
   env: BenchEnvironment,
@@ -52,6 +57,7 @@ export async function measureScale(
     const small: number[] = [];
     for (let run = 0; run < Math.ceil(options.smallRuns / 2); run++) small.push(await smallRun());
     let plans = { claim: '', reclaim: '' };
+    let scheduledInsertMs = 0;
     const large = await timeBacklogDelivery(
       env.pool,
       env.sink,
@@ -59,6 +65,11 @@ export async function measureScale(
       options.largeMeasured,
       async () => {
         plans = await explainQueueQueries(env.pool);
+      },
+      async () => {
+        const began = performance.now();
+        await insertScheduledLater(env.pool, options.scheduledLater);
+        scheduledInsertMs = performance.now() - began;
       },
     );
     // Workers are still on the rest of the large backlog: stop them before the next runs.
@@ -73,6 +84,8 @@ export async function measureScale(
       small_backlog: options.small,
       small_per_second: round(smallRate, 1),
       large_backlog: options.large,
+      scheduled_later: options.scheduledLater,
+      scheduled_insert_ms: round(scheduledInsertMs, 0),
       large_measured: options.largeMeasured,
       large_per_second: round(large.steadyPerSecond, 1),
       backlog_ratio: ratio(large.steadyPerSecond, smallRate),
