@@ -97,7 +97,7 @@ describe('scheduled sending', () => {
     const at = new Date(Date.now() + 2000);
     const sent = await resend.emails.send({ ...message('On time'), scheduledAt: at.toISOString() });
     assert.equal(sent.error, null, JSON.stringify(sent.error));
-    const [received] = await sink.waitForMessages(1, 20_000);
+    const [received] = await sink.waitForMessages(1, 60_000);
     assert.equal(received?.header('subject'), 'On time');
     assert.ok(
       (received?.receivedAt.getTime() ?? 0) >= at.getTime(),
@@ -105,7 +105,7 @@ describe('scheduled sending', () => {
     );
     // The worker records the outcome after the relay has the message.
     let status = (await statusOf(sent.data?.id ?? '')).status;
-    for (let i = 0; i < 100 && status === 'sending'; i++) {
+    for (let i = 0; i < 300 && status === 'sending'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       status = (await statusOf(sent.data?.id ?? '')).status;
     }

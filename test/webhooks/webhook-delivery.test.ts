@@ -123,7 +123,7 @@ describe('webhook delivery', () => {
     // The event log through the SDK: listed, read, its attempts, and a replay.
     // The receiver answers before the worker records the attempt's outcome.
     let listed = await resend.webhooks.events.list({ webhookId });
-    for (let i = 0; i < 100 && listed.data?.data.some((event) => event.status !== 'success'); i++) {
+    for (let i = 0; i < 300 && listed.data?.data.some((event) => event.status !== 'success'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       listed = await resend.webhooks.events.list({ webhookId });
     }
