@@ -44,7 +44,9 @@ describe('webhook delivery', () => {
       WEBHOOK_ALLOW_PRIVATE: 'true',
       WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
       WEBHOOK_RETRY_DIVISOR: '1000',
-      WEBHOOK_DISABLE_AFTER: '1',
+      // Long enough that two quick failures on a busy machine do not disable an endpoint that
+      // then succeeds; the schedule divided by 1000 still fails one for 5 s within ~10 s.
+      WEBHOOK_DISABLE_AFTER: '5',
       WEBHOOK_WORKERS: '4',
       WEBHOOK_ENDPOINT_CONCURRENCY: '1',
     });
@@ -172,7 +174,7 @@ describe('webhook delivery', () => {
     const failing = await subscribe(['email.sent']);
     failing.receiver.behaviour = () => 503;
     await send('disable@example.net');
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     while ((await resend.webhooks.get(failing.webhookId)).data?.status !== 'disabled') {
       assert.ok(Date.now() < deadline, 'the endpoint was not disabled');
       await new Promise((resolve) => setTimeout(resolve, 100));
