@@ -221,16 +221,19 @@ describe('queue delivery through a real SMTP server', () => {
   });
 
   it('renews the lease while a slow relay answers, so another process never claims the email', async () => {
-    fx.sink.setReplyDelay(1500);
+    // Sends last 2.5 leases, so an unrenewed lease expires mid-send; the lease is long enough that
+    // a renewal (every third of it) delayed by a busy machine still lands in time, and the SMTP
+    // timeout longer than a send.
+    fx.sink.setReplyDelay(7500);
     const ids = await fx.insertEmails(4);
-    const tuning = { pollIntervalMs: 50, leaseSeconds: 0.6 };
-    const config = { queue: fx.queueConfig(), smtp: fx.smtpConfig() };
+    const tuning = { pollIntervalMs: 50, leaseSeconds: 3 };
+    const config = { queue: fx.queueConfig(), smtp: fx.smtpConfig({ timeoutSeconds: 30 }) };
     const [first, second] = await Promise.all([
       startQueueWorkers({ pool: fx.pool, config, logger: fx.logger, tuning }),
       startQueueWorkers({ pool: fx.pool, config, logger: fx.logger, tuning }),
     ]);
     try {
-      await fx.waitUntilSettled();
+      await fx.waitUntilSettled(60_000);
     } finally {
       await Promise.all([first.stop(), second.stop()]);
     }
