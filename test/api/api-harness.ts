@@ -156,7 +156,7 @@ export async function call(
 /** Waits until `probe` returns a value other than undefined (PostgreSQL written off the request path). */
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
-  attempts = 100,
+  attempts = 300,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const value = await probe();

@@ -62,7 +62,7 @@ describe('API keys: created once, stored hashed, listed without secrets, revoked
       200,
     );
     // last_used_at is written after the answer, off the request path.
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 300; i++) {
       listed = await api.server.call('GET', '/v1/api-keys?limit=100');
       if (listed.body.data.find((k: { id: string }) => k.id === created.body.id).last_used_at)
         break;

@@ -100,7 +100,7 @@ describe('an email accepted through the API arrives as sent; injection attempts 
 
     // The status is readable through the API once delivered.
     let status = '';
-    for (let i = 0; i < 100 && status !== 'delivered'; i++) {
+    for (let i = 0; i < 300 && status !== 'delivered'; i++) {
       status = (await call(app.url, 'GET', `/v1/emails/${sent.body.id}`, { key: API_KEY })).body
         .status;
       if (status !== 'delivered') await new Promise((resolve) => setTimeout(resolve, 100));

@@ -88,7 +88,7 @@ describe('serve: the built bundle as a process', () => {
     try {
       // The database check shares the queue-depth count, which is at most a second old.
       let down = await call(app.url, 'GET', '/health', { key: null });
-      for (let i = 0; i < 50 && down.status === 200; i++) {
+      for (let i = 0; i < 300 && down.status === 200; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         down = await call(app.url, 'GET', '/health', { key: null });
       }
@@ -108,7 +108,7 @@ describe('serve: the built bundle as a process', () => {
       await postgres.start();
     }
     let status = 0;
-    for (let i = 0; i < 50 && status !== 200; i++) {
+    for (let i = 0; i < 150 && status !== 200; i++) {
       status = (await call(app.url, 'GET', '/health', { key: null })).status;
       if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -184,7 +184,7 @@ describe('serve: the built bundle as a process', () => {
   });
 });
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -194,7 +194,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): P
 
 /** The first log line of `event`; the child's stdout is a pipe, so a line may trail the answer. */
 async function waitForLogLine(app: AppProcess, event: string): Promise<string> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 300; i++) {
     const line = app
       .stdout()
       .split('\n')

@@ -119,7 +119,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, why: () =
 /** Ctrl-C in a terminal: SIGINT to every process of the job's process group. */
 async function pressCtrlC(run: DevRun): Promise<number | null> {
   process.kill(-(run.child.pid ?? 0), 'SIGINT');
-  const timer = setTimeout(() => process.kill(-(run.child.pid ?? 0), 'SIGKILL'), 20_000);
+  const timer = setTimeout(() => process.kill(-(run.child.pid ?? 0), 'SIGKILL'), 60_000);
   try {
     return await run.exited;
   } finally {

@@ -39,7 +39,9 @@ describe('drill: database pool exhaustion', { timeout: 180_000 }, () => {
 
   /**
    * Holds a lock that blocks every statement on emails for `holdMs` while `requests` sends and
-   * `listings` GET /v1/emails (each holding pool connections, not batched) are made at once.
+   * `listings` GET /v1/emails (each holding pool connections, not batched) are made at once;
+   * past `holdMs`, keeps it until `blockedBeforeRelease` connections were seen waiting on it (up
+   * to 20 s more: on a busy machine the requests may take longer to reach the pool).
    */
   async function burst(
     app: AppProcess,
@@ -47,6 +49,7 @@ describe('drill: database pool exhaustion', { timeout: 180_000 }, () => {
     listings: number,
     holdMs: number,
     budgetMs: number,
+    blockedBeforeRelease = 0,
   ): Promise<Burst> {
     const blocker = await env.postgres.client('selfmx');
     const monitor = await env.postgres.client('selfmx');
@@ -84,6 +87,10 @@ describe('drill: database pool exhaustion', { timeout: 180_000 }, () => {
         listEmails(app, budget()).catch(unanswered(`listing ${index}`)),
       );
       await new Promise((resolve) => setTimeout(resolve, holdMs));
+      const holdLimit = Date.now() + 20_000;
+      while (maxBlocked < blockedBeforeRelease && Date.now() < holdLimit) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
       await blocker.query('COMMIT');
       const outcomes = (await Promise.all(sent)).filter((o): o is SendOutcome => o !== undefined);
       const listingStatuses = (await Promise.all(listed)).filter((o) => o !== undefined);
@@ -119,7 +126,7 @@ describe('drill: database pool exhaustion', { timeout: 180_000 }, () => {
       DB_POOL_TIMEOUT: '30',
       QUEUE_WORKERS: '1',
     });
-    const result = await burst(app, 30, 6, 1500, 45_000);
+    const result = await burst(app, 30, 6, 1500, 45_000, poolSize);
 
     assert.deepEqual(result.hung, []);
     const refused = result.outcomes.filter((o) => o.status !== 200);

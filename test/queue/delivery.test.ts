@@ -195,7 +195,7 @@ describe('queue delivery through a real SMTP server', () => {
     // With a 10-minute poll, only the NOTIFY can explain a delivery within the bounded wait.
     await start({}, { pollIntervalMs: 600_000 });
     await fx.insertEmail({}, true);
-    await fx.sink.waitForMessages(1, 10_000);
+    await fx.sink.waitForMessages(1, 30_000);
 
     const admin = await fx.postgres.client();
     try {
@@ -205,7 +205,7 @@ describe('queue delivery through a real SMTP server', () => {
       );
       assert.equal(killed.rowCount, 1);
       // The listener reconnects with backoff; wait until it is LISTENing again.
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 300; i++) {
         const { rowCount } = await admin.query(
           `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'`,
           [LISTENER_APPLICATION_NAME],
@@ -217,20 +217,23 @@ describe('queue delivery through a real SMTP server', () => {
       await admin.end();
     }
     await fx.insertEmail({}, true);
-    await fx.sink.waitForMessages(2, 10_000);
+    await fx.sink.waitForMessages(2, 30_000);
   });
 
   it('renews the lease while a slow relay answers, so another process never claims the email', async () => {
-    fx.sink.setReplyDelay(1500);
+    // Sends last 2.5 leases, so an unrenewed lease expires mid-send; the lease is long enough that
+    // a renewal (every third of it) delayed by a busy machine still lands in time, and the SMTP
+    // timeout longer than a send.
+    fx.sink.setReplyDelay(7500);
     const ids = await fx.insertEmails(4);
-    const tuning = { pollIntervalMs: 50, leaseSeconds: 0.6 };
-    const config = { queue: fx.queueConfig(), smtp: fx.smtpConfig() };
+    const tuning = { pollIntervalMs: 50, leaseSeconds: 3 };
+    const config = { queue: fx.queueConfig(), smtp: fx.smtpConfig({ timeoutSeconds: 30 }) };
     const [first, second] = await Promise.all([
       startQueueWorkers({ pool: fx.pool, config, logger: fx.logger, tuning }),
       startQueueWorkers({ pool: fx.pool, config, logger: fx.logger, tuning }),
     ]);
     try {
-      await fx.waitUntilSettled();
+      await fx.waitUntilSettled(60_000);
     } finally {
       await Promise.all([first.stop(), second.stop()]);
     }
@@ -263,12 +266,21 @@ describe('queue delivery through a real SMTP server', () => {
     fx.sink.setReplyDelay(700);
     const ids = await fx.insertEmails(3);
     const running = await start();
-    // Wait until all three are claimed and on their way to the (slow) relay.
-    for (let i = 0; i < 100; i++) {
-      const { rows } = await fx.pool.query(
-        `SELECT count(*)::int AS n FROM emails WHERE status = 'sending'`,
+    // Stop once all three are claimed and at least one is still on its way to the (slow) relay.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { rows } = await fx.pool.query<{ queued: number; sending: number }>(
+        `SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued,
+                count(*) FILTER (WHERE status = 'sending')::int AS sending
+           FROM emails WHERE id = ANY($1::uuid[])`,
+        [ids],
       );
-      if (rows[0].n === 3) break;
+      const { queued = 3, sending = 0 } = rows[0] ?? {};
+      if (queued === 0) {
+        assert.ok(sending > 0, 'every send had finished before the stop: nothing was in flight');
+        break;
+      }
+      assert.ok(Date.now() < deadline, `${queued} of the emails were never claimed`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await running.stop();

@@ -134,7 +134,7 @@ describe('transient SMTP failures defer the email', () => {
       logger: fx.logger,
       tuning: { pollIntervalMs: 100 },
     });
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 600; i++) {
       const events = await fx.events(id);
       if (events.some((e) => e.type !== 'queued' && e.type !== 'sending')) break;
       await new Promise((resolve) => setTimeout(resolve, 50));

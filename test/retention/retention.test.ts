@@ -62,6 +62,15 @@ describe('retention purge on PostgreSQL', () => {
     return rows.map((row) => row.id);
   }
 
+  /** Delivered emails past RETENTION_DAYS whose content is still there. */
+  async function unpurged(): Promise<number> {
+    const { rows } = await api.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM emails
+        WHERE purged_at IS NULL AND created_at < now() - interval '30 days' AND status = 'delivered'`,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   async function content(id: string) {
     const { rows } = await api.db.query(
       `SELECT html, text, attachments, template_data, purged_at,
@@ -144,10 +153,20 @@ describe('retention purge on PostgreSQL', () => {
     const rows = 20_000;
     await oldEmails(45, 'delivered', rows);
     let purging = true;
-    const purge = Promise.all([
-      runRetentionRound(api.server.pool, RETENTION, TUNING),
-      runRetentionRound(api.server.pool, RETENTION, TUNING),
-    ]).finally(() => {
+    // A round stops a step when the other purger holds the lock for a batch, and leaves the rest
+    // to its next round: pairs of rounds run until no row is left (each pair purges a batch).
+    const purge = (async () => {
+      let purged = 0;
+      for (let pair = 0; pair < rows / TUNING.batchSize + 1; pair++) {
+        const [first, second] = await Promise.all([
+          runRetentionRound(api.server.pool, RETENTION, TUNING),
+          runRetentionRound(api.server.pool, RETENTION, TUNING),
+        ]);
+        purged += (first?.contentPurged ?? 0) + (second?.contentPurged ?? 0);
+        if ((await unpurged()) === 0) break;
+      }
+      return purged;
+    })().finally(() => {
       purging = false;
     });
     const statuses: number[] = [];
@@ -159,16 +178,12 @@ describe('retention purge on PostgreSQL', () => {
         statuses.push(...answers.map((answer) => answer.status));
       }
     })();
-    const [first, second] = await purge;
+    const purged = await purge;
     await sendsDuringPurge;
     // Rounds can interleave batches, but a row is purged by exactly one of them.
-    assert.equal((first?.contentPurged ?? 0) + (second?.contentPurged ?? 0), rows);
+    assert.equal(purged, rows);
     assert.ok(statuses.length > 0, 'sends ran while the purge did');
     assert.deepEqual(new Set(statuses), new Set([200]));
-    const left = await api.db.query(
-      `SELECT count(*)::int AS n FROM emails
-        WHERE purged_at IS NULL AND created_at < now() - interval '30 days' AND status = 'delivered'`,
-    );
-    assert.equal(left.rows[0].n, 0);
+    assert.equal(await unpurged(), 0);
   });
 });

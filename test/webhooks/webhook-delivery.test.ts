@@ -44,7 +44,9 @@ describe('webhook delivery', () => {
       WEBHOOK_ALLOW_PRIVATE: 'true',
       WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
       WEBHOOK_RETRY_DIVISOR: '1000',
-      WEBHOOK_DISABLE_AFTER: '1',
+      // Long enough that two quick failures on a busy machine do not disable an endpoint that
+      // then succeeds; the schedule divided by 1000 still fails one for 5 s within ~10 s.
+      WEBHOOK_DISABLE_AFTER: '5',
       WEBHOOK_WORKERS: '4',
       WEBHOOK_ENDPOINT_CONCURRENCY: '1',
     });
@@ -123,7 +125,7 @@ describe('webhook delivery', () => {
     // The event log through the SDK: listed, read, its attempts, and a replay.
     // The receiver answers before the worker records the attempt's outcome.
     let listed = await resend.webhooks.events.list({ webhookId });
-    for (let i = 0; i < 100 && listed.data?.data.some((event) => event.status !== 'success'); i++) {
+    for (let i = 0; i < 300 && listed.data?.data.some((event) => event.status !== 'success'); i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       listed = await resend.webhooks.events.list({ webhookId });
     }
@@ -172,7 +174,7 @@ describe('webhook delivery', () => {
     const failing = await subscribe(['email.sent']);
     failing.receiver.behaviour = () => 503;
     await send('disable@example.net');
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     while ((await resend.webhooks.get(failing.webhookId)).data?.status !== 'disabled') {
       assert.ok(Date.now() < deadline, 'the endpoint was not disabled');
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -208,7 +210,11 @@ describe('webhook delivery', () => {
     }
     assert.equal(receiver.received.length + receiver.hanging, 0, 'nothing reached the receiver');
 
-    const strict = await startApiServer(postgres, { WEBHOOK_ALLOW_HTTP_HOSTS: 'localhost' });
+    // The bootstrap key's requests count on the shared database: the same budget as `server`.
+    const strict = await startApiServer(postgres, {
+      RATE_LIMIT_REQUESTS: '10000',
+      WEBHOOK_ALLOW_HTTP_HOSTS: 'localhost',
+    });
     try {
       const sdk = new Resend(BOOTSTRAP_KEY, { baseUrl: `${strict.url}/v1` });
       const refused = await sdk.webhooks.create({

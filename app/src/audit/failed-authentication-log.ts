@@ -22,8 +22,11 @@ interface Aggregate {
   lastAt: Date;
 }
 
+/** How often the aggregates are written, unless the options say otherwise. */
+export const FAILED_AUTHENTICATION_FLUSH_INTERVAL_MS = 1_000;
+
 export interface FailedAuthenticationLogOptions {
-  /** How often the aggregates are written. @default 1000 */
+  /** How often the aggregates are written. @default FAILED_AUTHENTICATION_FLUSH_INTERVAL_MS */
   readonly flushIntervalMs?: number;
   /** The most distinct aggregates kept between writes. @default 10000 */
   readonly maxAggregates?: number;
@@ -49,7 +52,10 @@ export class FailedAuthenticationLog {
     options: FailedAuthenticationLogOptions = {},
   ) {
     this.maxAggregates = options.maxAggregates ?? 10_000;
-    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 1_000);
+    this.timer = setInterval(
+      () => void this.flush(),
+      options.flushIntervalMs ?? FAILED_AUTHENTICATION_FLUSH_INTERVAL_MS,
+    );
     this.timer.unref();
   }
 
