@@ -2,7 +2,6 @@ import type pg from 'pg';
 import type { Logger } from '../logger.js';
 import { buildMessage, InvalidMessageError } from '../smtp/build-message.js';
 import { bareAddress } from '../smtp/envelope.js';
-import { prebuiltMessage, shouldPrebuild } from '../smtp/prebuilt-message.js';
 import {
   asSmtpFailure,
   classifySmtpFailure,
@@ -125,8 +124,7 @@ export async function sendClaimedEmail(
 
   const stopTimer = smtpSendDuration.startTimer();
   try {
-    const ready = shouldPrebuild(email) ? await prebuiltMessage(message) : message;
-    const info = await context.transport.sendMail(ready);
+    const info = await context.transport.sendMail(message);
     stopTimer({ outcome: 'delivered' });
     recordSmtpOk();
     const response = String(info.response ?? '');
