@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { WebhookConfig } from '../config/app-config.js';
+import { type BatchLimits, batchWaitOf, StatementBatcher } from '../db/statement-batcher.js';
 import type { Logger } from '../logger.js';
 import { nextRetrySeconds } from './retry-schedule.js';
 import { sendWebhook, WEBHOOK_TIMEOUT_MS } from './send-webhook.js';
@@ -10,9 +11,11 @@ import {
   webhookEndpointsDisabled,
 } from './webhook-metrics.js';
 import {
+  type AttemptOutcome,
   type ClaimedWebhookEvent,
   claimWebhookEvents,
-  recordWebhookAttempt,
+  type RecordedAttempt,
+  recordWebhookAttempts,
 } from './webhook-outbox.js';
 
 export interface WebhookTuning {
@@ -25,6 +28,7 @@ export const DEFAULT_WEBHOOK_TUNING: WebhookTuning = Object.freeze({ pollInterva
 /** A claim outlives the request's timeout, so only a dead process lets an event be reclaimed. */
 const CLAIM_SECONDS = WEBHOOK_TIMEOUT_MS / 1000 + 20;
 const RESPONSE_KEPT = 1000;
+const OUTCOME_BATCH: BatchLimits = { maxBatch: 64, maxInFlight: 1 };
 
 export interface WebhookWorkers {
   /** Stops claiming and waits for the requests in flight. */
@@ -48,6 +52,13 @@ export function startWebhookWorkers(options: {
   const logger = options.logger.child({ component: 'webhooks' });
   trackWebhookBacklog(pool);
   if (config.workers === 0) return { stop: async () => {} };
+
+  // Attempts that end together share one statement (and one commit).
+  const outcomes = new StatementBatcher<AttemptOutcome, RecordedAttempt>(
+    (batch) => recordWebhookAttempts(pool, batch),
+    OUTCOME_BATCH,
+    batchWaitOf(pool),
+  );
 
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
@@ -100,13 +111,12 @@ export function startWebhookWorkers(options: {
         outcome: result.ok ? 'success' : result.refused ? 'refused' : 'failure',
       });
       const retryIn = result.ok ? undefined : nextRetrySeconds(event.attempts, config.retryDivisor);
-      const recorded = await recordWebhookAttempt(
-        pool,
+      const recorded = await outcomes.submit({
         event,
-        { ...result, response: result.response.slice(0, RESPONSE_KEPT) },
-        retryIn,
-        config.disableAfterSeconds,
-      );
+        result: { ...result, response: result.response.slice(0, RESPONSE_KEPT) },
+        retryInSeconds: retryIn,
+        disableAfterSeconds: config.disableAfterSeconds,
+      });
       if (recorded.disabled) endpointDisabled(event);
       if (!result.ok) {
         logger.warn(
