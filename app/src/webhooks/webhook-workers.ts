@@ -63,8 +63,11 @@ export function startWebhookWorkers(options: {
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
   let wake: (() => void) | undefined;
+  // A request that ends while the loop is claiming frees a slot that claim did not see.
+  let woken = false;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (woken || stopped) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
@@ -77,6 +80,7 @@ export function startWebhookWorkers(options: {
   const loop = (async () => {
     let failures = 0;
     while (!stopped) {
+      woken = false;
       const free = config.workers - inFlight.size;
       let claimed: ClaimedWebhookEvent[] = [];
       if (free > 0) {
@@ -92,6 +96,7 @@ export function startWebhookWorkers(options: {
       for (const event of claimed) {
         const running = deliver(event).finally(() => {
           inFlight.delete(running);
+          woken = true;
           wake?.();
         });
         inFlight.add(running);
