@@ -23,13 +23,15 @@ export interface ClaimedWebhookEvent {
 
 /**
  * Claims up to `limit` due events of enabled endpoints, at most `perEndpoint` in flight per
- * endpoint (counting unexpired claims of every process), oldest due first.
+ * endpoint (counting unexpired claims of every process, but not `finished`: this process's
+ * events whose request has ended and whose outcome is being recorded), oldest due first.
  */
 export async function claimWebhookEvents(
   db: Queryable,
   limit: number,
   perEndpoint: number,
   claimSeconds: number,
+  finished: readonly string[] = [],
 ): Promise<ClaimedWebhookEvent[]> {
   const { rows } = await db.query<ClaimedWebhookEvent>(
     `WITH candidates AS (
@@ -37,6 +39,7 @@ export async function claimWebhookEvents(
         CROSS JOIN LATERAL (
           SELECT count(*) AS in_flight FROM webhook_events b
            WHERE b.webhook_id = w.id AND b.status = 'attempting' AND b.next_attempt_at > now()
+             AND b.id <> ALL ($4::uuid[])
         ) busy
         CROSS JOIN LATERAL (
           SELECT ev.id, ev.next_attempt_at FROM webhook_events ev
@@ -60,7 +63,7 @@ export async function claimWebhookEvents(
       WHERE ev.id = locked.id AND w.id = ev.webhook_id
      RETURNING ev.id, ev.tenant_id, ev.webhook_id, ev.payload, ev.attempts, ev.created_at,
                w.url, w.secret`,
-    [limit, perEndpoint, claimSeconds],
+    [limit, perEndpoint, claimSeconds, finished],
   );
   return rows;
 }

@@ -12,6 +12,7 @@ import {
 } from './webhook-metrics.js';
 import {
   type AttemptOutcome,
+  type AttemptResult,
   type ClaimedWebhookEvent,
   claimWebhookEvents,
   type RecordedAttempt,
@@ -61,6 +62,9 @@ export function startWebhookWorkers(options: {
   );
 
   const inFlight = new Set<Promise<void>>();
+  // Events whose request has ended and whose outcome is being recorded: no longer in flight, so
+  // the claim does not count them against their endpoint's WEBHOOK_ENDPOINT_CONCURRENCY.
+  const recordings = new Map<string, Promise<void>>();
   let stopped = false;
   let wake: (() => void) | undefined;
   // A request that ends while the loop is claiming frees a slot that claim did not see.
@@ -85,7 +89,13 @@ export function startWebhookWorkers(options: {
       let claimed: ClaimedWebhookEvent[] = [];
       if (free > 0) {
         try {
-          claimed = await claimWebhookEvents(pool, free, config.endpointConcurrency, CLAIM_SECONDS);
+          claimed = await claimWebhookEvents(
+            pool,
+            free,
+            config.endpointConcurrency,
+            CLAIM_SECONDS,
+            [...recordings.keys()],
+          );
           failures = 0;
         } catch (error) {
           if (failures++ === 0) {
@@ -107,6 +117,7 @@ export function startWebhookWorkers(options: {
     }
   })();
 
+  /** The request; its outcome is then recorded while the slot already takes the next event. */
   async function deliver(event: ClaimedWebhookEvent): Promise<void> {
     try {
       const body = JSON.stringify(event.payload);
@@ -115,6 +126,16 @@ export function startWebhookWorkers(options: {
       webhookAttempts.inc({
         outcome: result.ok ? 'success' : result.refused ? 'refused' : 'failure',
       });
+      const recording = record(event, result).finally(() => recordings.delete(event.id));
+      recordings.set(event.id, recording);
+    } catch (error) {
+      // The claim expires and the event is attempted again.
+      logger.error({ eventId: event.id, err: errorText(error) }, 'webhook delivery error');
+    }
+  }
+
+  async function record(event: ClaimedWebhookEvent, result: AttemptResult): Promise<void> {
+    try {
       const retryIn = result.ok ? undefined : nextRetrySeconds(event.attempts, config.retryDivisor);
       const recorded = await outcomes.submit({
         event,
@@ -136,7 +157,7 @@ export function startWebhookWorkers(options: {
       }
     } catch (error) {
       // The claim expires and the event is attempted again.
-      logger.error({ eventId: event.id, err: errorText(error) }, 'webhook delivery error');
+      logger.error({ eventId: event.id, err: errorText(error) }, 'webhook outcome not recorded');
     }
   }
 
@@ -155,6 +176,7 @@ export function startWebhookWorkers(options: {
       wake?.();
       await loop;
       await Promise.all(inFlight);
+      await Promise.all(recordings.values());
     },
   };
 }
