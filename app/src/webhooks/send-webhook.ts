@@ -9,12 +9,16 @@ import {
   type ResolvedAddress,
   resolveAllowedAddress,
 } from './endpoint-policy.js';
+import { PinnedAgents } from './pinned-agents.js';
 import type { AttemptResult } from './webhook-outbox.js';
 
 /** Each attempt gets this long for the whole exchange. */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** The start of an answer kept with the attempt. */
 const KEPT_RESPONSE_CHARACTERS = 1000;
+/** Endpoint addresses whose connections are kept open; a busy process talks to few at once. */
+const KEPT_ENDPOINTS = 64;
+const agents = new PinnedAgents(KEPT_ENDPOINTS);
 
 export interface WebhookRequest {
   readonly url: string;
@@ -25,7 +29,8 @@ export interface WebhookRequest {
 /**
  * One POST. The endpoint is checked again (form and resolved address, since DNS may have
  * changed since it was saved) and the connection goes to exactly the address checked. Redirects
- * are not followed; a 2xx is success. Never throws: a refusal or an error is a failed attempt.
+ * are not followed; a 2xx is success. Connections are kept open per endpoint and checked address
+ * (PinnedAgents), so a reused one always goes to an address checked for this request. Never throws: a refusal or an error is a failed attempt.
  */
 export async function sendWebhook(
   request: WebhookRequest,
@@ -54,6 +59,7 @@ function post(url: URL, address: ResolvedAddress, request: WebhookRequest): Prom
     else callback(null, address.address, address.family);
   };
   const client = url.protocol === 'https:' ? https : http;
+  const agent = agents.agentFor(url, address);
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: AttemptResult) => {
@@ -67,7 +73,7 @@ function post(url: URL, address: ResolvedAddress, request: WebhookRequest): Prom
       {
         method: 'POST',
         lookup: pinned,
-        agent: false,
+        agent,
         headers: {
           ...request.headers,
           'content-type': 'application/json',

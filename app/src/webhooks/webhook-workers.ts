@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { WebhookConfig } from '../config/app-config.js';
+import { type BatchLimits, batchWaitOf, StatementBatcher } from '../db/statement-batcher.js';
 import type { Logger } from '../logger.js';
 import { nextRetrySeconds } from './retry-schedule.js';
 import { sendWebhook, WEBHOOK_TIMEOUT_MS } from './send-webhook.js';
@@ -10,9 +11,12 @@ import {
   webhookEndpointsDisabled,
 } from './webhook-metrics.js';
 import {
+  type AttemptOutcome,
+  type AttemptResult,
   type ClaimedWebhookEvent,
   claimWebhookEvents,
-  recordWebhookAttempt,
+  type RecordedAttempt,
+  recordWebhookAttempts,
 } from './webhook-outbox.js';
 
 export interface WebhookTuning {
@@ -25,6 +29,7 @@ export const DEFAULT_WEBHOOK_TUNING: WebhookTuning = Object.freeze({ pollInterva
 /** A claim outlives the request's timeout, so only a dead process lets an event be reclaimed. */
 const CLAIM_SECONDS = WEBHOOK_TIMEOUT_MS / 1000 + 20;
 const RESPONSE_KEPT = 1000;
+const OUTCOME_BATCH: BatchLimits = { maxBatch: 64, maxInFlight: 1 };
 
 export interface WebhookWorkers {
   /** Stops claiming and waits for the requests in flight. */
@@ -49,11 +54,24 @@ export function startWebhookWorkers(options: {
   trackWebhookBacklog(pool);
   if (config.workers === 0) return { stop: async () => {} };
 
+  // Attempts that end together share one statement (and one commit).
+  const outcomes = new StatementBatcher<AttemptOutcome, RecordedAttempt>(
+    (batch) => recordWebhookAttempts(pool, batch),
+    OUTCOME_BATCH,
+    batchWaitOf(pool),
+  );
+
   const inFlight = new Set<Promise<void>>();
+  // Events whose request has ended and whose outcome is being recorded: no longer in flight, so
+  // the claim does not count them against their endpoint's WEBHOOK_ENDPOINT_CONCURRENCY.
+  const recordings = new Map<string, Promise<void>>();
   let stopped = false;
   let wake: (() => void) | undefined;
+  // A request that ends while the loop is claiming frees a slot that claim did not see.
+  let woken = false;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (woken || stopped) return resolve();
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
@@ -66,11 +84,18 @@ export function startWebhookWorkers(options: {
   const loop = (async () => {
     let failures = 0;
     while (!stopped) {
+      woken = false;
       const free = config.workers - inFlight.size;
       let claimed: ClaimedWebhookEvent[] = [];
       if (free > 0) {
         try {
-          claimed = await claimWebhookEvents(pool, free, config.endpointConcurrency, CLAIM_SECONDS);
+          claimed = await claimWebhookEvents(
+            pool,
+            free,
+            config.endpointConcurrency,
+            CLAIM_SECONDS,
+            [...recordings.keys()],
+          );
           failures = 0;
         } catch (error) {
           if (failures++ === 0) {
@@ -81,6 +106,7 @@ export function startWebhookWorkers(options: {
       for (const event of claimed) {
         const running = deliver(event).finally(() => {
           inFlight.delete(running);
+          woken = true;
           wake?.();
         });
         inFlight.add(running);
@@ -91,6 +117,7 @@ export function startWebhookWorkers(options: {
     }
   })();
 
+  /** The request; its outcome is then recorded while the slot already takes the next event. */
   async function deliver(event: ClaimedWebhookEvent): Promise<void> {
     try {
       const body = JSON.stringify(event.payload);
@@ -99,14 +126,23 @@ export function startWebhookWorkers(options: {
       webhookAttempts.inc({
         outcome: result.ok ? 'success' : result.refused ? 'refused' : 'failure',
       });
+      const recording = record(event, result).finally(() => recordings.delete(event.id));
+      recordings.set(event.id, recording);
+    } catch (error) {
+      // The claim expires and the event is attempted again.
+      logger.error({ eventId: event.id, err: errorText(error) }, 'webhook delivery error');
+    }
+  }
+
+  async function record(event: ClaimedWebhookEvent, result: AttemptResult): Promise<void> {
+    try {
       const retryIn = result.ok ? undefined : nextRetrySeconds(event.attempts, config.retryDivisor);
-      const recorded = await recordWebhookAttempt(
-        pool,
+      const recorded = await outcomes.submit({
         event,
-        { ...result, response: result.response.slice(0, RESPONSE_KEPT) },
-        retryIn,
-        config.disableAfterSeconds,
-      );
+        result: { ...result, response: result.response.slice(0, RESPONSE_KEPT) },
+        retryInSeconds: retryIn,
+        disableAfterSeconds: config.disableAfterSeconds,
+      });
       if (recorded.disabled) endpointDisabled(event);
       if (!result.ok) {
         logger.warn(
@@ -121,7 +157,7 @@ export function startWebhookWorkers(options: {
       }
     } catch (error) {
       // The claim expires and the event is attempted again.
-      logger.error({ eventId: event.id, err: errorText(error) }, 'webhook delivery error');
+      logger.error({ eventId: event.id, err: errorText(error) }, 'webhook outcome not recorded');
     }
   }
 
@@ -140,6 +176,7 @@ export function startWebhookWorkers(options: {
       wake?.();
       await loop;
       await Promise.all(inFlight);
+      await Promise.all(recordings.values());
     },
   };
 }

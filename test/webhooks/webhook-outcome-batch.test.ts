@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Resend } from 'resend';
+import {
+  type AttemptOutcome,
+  recordWebhookAttempts,
+} from '../../app/src/webhooks/webhook-outbox.js';
+import {
+  type ApiServer,
+  BOOTSTRAP_KEY,
+  startApiServer,
+  startMigratedPostgres,
+} from '../api/api-harness.js';
+import type { TestPostgres } from '../support/postgres.js';
+
+/**
+ * Outcomes that end together are recorded in one statement: each attempt still gets its row and
+ * its event's next state, a lost claim changes nothing, and an endpoint's last outcome in the
+ * statement decides its failing streak.
+ */
+describe('recording webhook attempts together', () => {
+  let postgres: TestPostgres;
+  let server: ApiServer;
+
+  before(async () => {
+    postgres = await startMigratedPostgres();
+    server = await startApiServer(postgres, {
+      WEBHOOK_WORKERS: '0',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
+    });
+  });
+  after(async () => {
+    await server?.close();
+    await postgres?.destroy();
+  });
+
+  async function endpointWithEvents(count: number) {
+    const resend = new Resend(BOOTSTRAP_KEY, { baseUrl: `${server.url}/v1` });
+    const created = await resend.webhooks.create({
+      endpoint: 'http://127.0.0.1:9/hook',
+      events: ['email.sent'],
+    });
+    assert.equal(created.error, null, JSON.stringify(created.error));
+    const webhookId = created.data?.id ?? '';
+    const { rows } = await server.pool.query<{ id: string; tenant_id: string }>(
+      `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload, status, attempts)
+       SELECT tenant_id, id, 'email.sent', '{}', 'attempting', 1
+         FROM webhooks, generate_series(1, $2) WHERE id = $1
+       RETURNING id, tenant_id`,
+      [webhookId, count],
+    );
+    const events = rows.map((row) => ({ ...row, webhook_id: webhookId, attempts: 1 }));
+    return { webhookId, events };
+  }
+
+  const failure = { ok: false, httpStatus: 500, response: 'server error' };
+  const success = { ok: true, httpStatus: 200, response: 'ok' };
+
+  test('each attempt is recorded; a success after failures ends the streak; a lost claim records nothing', async () => {
+    const { webhookId, events } = await endpointWithEvents(3);
+    const [first, second, third] = events;
+    assert.ok(first && second && third);
+    const outcomes: AttemptOutcome[] = [
+      { event: first, result: failure, retryInSeconds: 5, disableAfterSeconds: 3600 },
+      { event: second, result: success, retryInSeconds: undefined, disableAfterSeconds: 3600 },
+      {
+        event: { ...third, attempts: 7 },
+        result: failure,
+        retryInSeconds: 5,
+        disableAfterSeconds: 3600,
+      },
+    ];
+    const recorded = await recordWebhookAttempts(server.pool, outcomes);
+    assert.deepEqual(recorded, [
+      { recorded: true, disabled: false },
+      { recorded: true, disabled: false },
+      { recorded: false, disabled: false },
+    ]);
+    const { rows: states } = await server.pool.query<{ id: string; status: string; n: number }>(
+      `SELECT ev.id, ev.status, (SELECT count(*)::int FROM webhook_attempts a
+                                   WHERE a.webhook_event_id = ev.id) AS n
+         FROM webhook_events ev WHERE webhook_id = $1`,
+      [webhookId],
+    );
+    const byId = new Map(states.map((row) => [row.id, row]));
+    assert.deepEqual(byId.get(first.id), { id: first.id, status: 'pending', n: 1 });
+    assert.deepEqual(byId.get(second.id), { id: second.id, status: 'success', n: 1 });
+    assert.deepEqual(byId.get(third.id), { id: third.id, status: 'attempting', n: 0 });
+    const { rows: hooks } = await server.pool.query<{ failing: boolean; enabled: boolean }>(
+      'SELECT failing_since IS NOT NULL AS failing, enabled FROM webhooks WHERE id = $1',
+      [webhookId],
+    );
+    assert.deepEqual(hooks, [{ failing: false, enabled: true }]);
+  });
+
+  test('failures that outlast WEBHOOK_DISABLE_AFTER disable the endpoint once, audited', async () => {
+    const { webhookId, events } = await endpointWithEvents(2);
+    await server.pool.query(
+      `UPDATE webhooks SET failing_since = now() - interval '2 hours' WHERE id = $1`,
+      [webhookId],
+    );
+    const recorded = await recordWebhookAttempts(
+      server.pool,
+      events.map((event) => ({
+        event,
+        result: failure,
+        retryInSeconds: undefined,
+        disableAfterSeconds: 3600,
+      })),
+    );
+    assert.deepEqual(recorded, [
+      { recorded: true, disabled: false },
+      { recorded: true, disabled: true },
+    ]);
+    const { rows } = await server.pool.query<{ enabled: boolean; audits: number }>(
+      `SELECT enabled, (SELECT count(*)::int FROM audit_logs
+                         WHERE action = 'webhook.disabled' AND target_id = $1::text) AS audits
+         FROM webhooks WHERE id::text = $1`,
+      [webhookId],
+    );
+    assert.deepEqual(rows, [{ enabled: false, audits: 1 }]);
+  });
+});
