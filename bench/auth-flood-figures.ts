@@ -5,7 +5,7 @@ import { BOOTSTRAP_KEY, startMigratedPostgres } from '../test/api/api-harness.js
 import { startBenchServe } from './lib/bench-serve.js';
 
 /**
- * Figures for issue 12 item 2, repeated AUTH_FLOOD_RUNS times (default 3), each on a fresh
+ * Figures for a bad-key flood, repeated AUTH_FLOOD_RUNS times (default 3), each on a fresh
  * `serve` of the built bundle: the valid key's latency (p50/p99) alone, then while a separate
  * process sends 5,000 bad-key requests, 500 at a time; the ratio of the two p99s; the machine's
  * load average and the CPU the app and the flooder used, since all of them share its cores

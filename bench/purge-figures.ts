@@ -14,9 +14,8 @@ import {
 import { percentile, ratio, round } from './lib/stats.js';
 
 /**
- * Figures for issue 14 item 4 ("a purge of 1,000,000 rows under ingest, with the ingest rate
- * measured"): PURGE_ROWS delivered emails 40 to 52 days old (the sample email's html and text
- * and a 2 KB attachment each) lie past RETENTION_DAYS=30. Closed-loop clients send single
+ * A retention purge under ingest, with the ingest rate measured: PURGE_ROWS delivered emails
+ * 40 to 52 days old (the sample email's html and text and a 2 KB attachment each) lie past RETENTION_DAYS=30. Closed-loop clients send single
  * POST /v1/emails to a `serve` process whose retention is off, all along: first with no purge
  * (the baseline), then while a second `serve` process (QUEUE_WORKERS=0, the default retention)
  * runs its purger on the backlog, then again once the purge is over. The purge's length is the

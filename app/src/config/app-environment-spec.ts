@@ -112,7 +112,7 @@ export const APP_VARIABLES = [
     default: true,
     doc: "`serve`/`worker` apply pending migrations first (under the migration job's lock); `false`: refuse to start on a schema that is behind",
   },
-  // Database time limits and the application role (issue 12, items 6 and 9).
+  // Database time limits and the application role.
   {
     name: 'DB_STATEMENT_TIMEOUT',
     group: 'Database',
@@ -413,7 +413,7 @@ export const APP_VARIABLES = [
     default: true,
     doc: "verify the relay's certificate and host name; `false` accepts any certificate (test relays only)",
   },
-  // Plain-text authentication guard (issue 12, item 13).
+  // Plain-text authentication guard.
   {
     name: 'SMTP_ALLOW_PLAIN_AUTH',
     group: 'SMTP',
