@@ -32,6 +32,9 @@ export function docker(
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
+    // A command that exits before reading its input closes the pipe (EPIPE, most often when there
+    // is no input to read); its exit code and output are the result, so that error is not one.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
     child.once('error', reject);
