@@ -82,7 +82,7 @@ export async function measureWebhooks(
   }
 }
 
-async function measureWebhookDrain(
+export async function measureWebhookDrain(
   env: BenchEnvironment,
   receiver: WebhookReceiver,
   options: WebhookOptions,

@@ -33,8 +33,9 @@ export async function claimWebhookEvents(
   claimSeconds: number,
   finished: readonly string[] = [],
 ): Promise<ClaimedWebhookEvent[]> {
-  const { rows } = await db.query<ClaimedWebhookEvent>(
-    `WITH candidates AS (
+  const { rows } = await db.query<ClaimedWebhookEvent>({
+    name: 'webhook-claim',
+    text: `WITH candidates AS (
        SELECT picked.id, picked.next_attempt_at FROM webhooks w
         CROSS JOIN LATERAL (
           SELECT count(*) AS in_flight FROM webhook_events b
@@ -63,8 +64,8 @@ export async function claimWebhookEvents(
       WHERE ev.id = locked.id AND w.id = ev.webhook_id
      RETURNING ev.id, ev.tenant_id, ev.webhook_id, ev.payload, ev.attempts, ev.created_at,
                w.url, w.secret`,
-    [limit, perEndpoint, claimSeconds, finished],
-  );
+    values: [limit, perEndpoint, claimSeconds, finished],
+  });
   return rows;
 }
 
@@ -109,8 +110,9 @@ export async function recordWebhookAttempts(
   db: Queryable,
   outcomes: readonly AttemptOutcome[],
 ): Promise<RecordedAttempt[]> {
-  const { rows } = await db.query<{ position: string; recorded: boolean; disabled: boolean }>(
-    `WITH input AS (
+  const { rows } = await db.query<{ position: string; recorded: boolean; disabled: boolean }>({
+    name: 'webhook-record-attempts',
+    text: `WITH input AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::boolean[],
                             $5::double precision[], $6::int[], $7::text[], $8::double precision[])
          WITH ORDINALITY
@@ -174,7 +176,7 @@ export async function recordWebhookAttempts(
        LEFT JOIN moved m ON m.position = i.position
        LEFT JOIN streaks s ON s.last_position = i.position
       ORDER BY i.position`,
-    [
+    values: [
       outcomes.map((o) => o.event.id),
       outcomes.map((o) => o.event.webhook_id),
       outcomes.map((o) => o.event.attempts),
@@ -184,7 +186,7 @@ export async function recordWebhookAttempts(
       outcomes.map((o) => o.result.response),
       outcomes.map((o) => o.disableAfterSeconds),
     ],
-  );
+  });
   return rows.map((row) => ({ recorded: row.recorded, disabled: row.disabled }));
 }
 

@@ -1,0 +1,37 @@
+import { clearEmails } from './lib/backlog.js';
+import { startBenchEnvironment, startService } from './lib/environment.js';
+import { captureBacklogTemplate } from './lib/template-email.js';
+import { startWebhookReceiver } from './lib/webhook-receiver.js';
+import { measureWebhookDrain } from './scenarios/webhooks.js';
+
+/**
+ * Only the drain half of the bench's webhooks scenario: SelfMX deliveries/s at a local receiver
+ * against the bare POST loop, alternating ROUNDS times, and webhook_ratio.
+ * BENCH_PROFILE=<dir> also writes the app's CPU profiles (bench/lib/app-child.ts).
+ * Run after `npm run build`: BENCH_EVENTS=1000 BENCH_ROUNDS=2 npx tsx bench/webhook-drain-figures.ts
+ */
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+
+const env = await startBenchEnvironment();
+const receiver = await startWebhookReceiver();
+try {
+  const service = await startService(env, { QUEUE_WORKERS: '0' });
+  try {
+    await captureBacklogTemplate(env, service);
+  } finally {
+    await service.stop();
+    await clearEmails(env.pool);
+  }
+  const result = await measureWebhookDrain(env, receiver, {
+    outboxEmails: EVENTS,
+    rounds: ROUNDS,
+    deliveryBacklog: 0,
+    deliveryRounds: 0,
+    queueWorkers: 4,
+  });
+  console.log(JSON.stringify(result));
+} finally {
+  await receiver.close();
+  await env.close();
+}
