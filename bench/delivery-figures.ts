@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { APPLICATION_NAME } from '../app/src/db/pool.js';
-import { startBenchEnvironment, startService } from './lib/environment.js';
+import { startBenchEnvironment } from './lib/environment.js';
 import { sampleLockWaits } from './lib/lock-waits.js';
-import { captureBacklogTemplate } from './lib/template-email.js';
+import { prepareBacklogTemplate } from './lib/template-email.js';
 import { sampleWaitEvents } from './lib/wait-events.js';
 import { measureDelivery } from './scenarios/delivery.js';
 
@@ -19,12 +19,7 @@ const WORKERS = (process.env.BENCH_WORKERS ?? '4,16').split(',').map(Number);
 
 const env = await startBenchEnvironment();
 try {
-  const service = await startService(env, { QUEUE_WORKERS: '0' });
-  try {
-    await captureBacklogTemplate(env, service);
-  } finally {
-    await service.stop();
-  }
+  await prepareBacklogTemplate(env);
   const observer = new pg.Client({ connectionString: env.postgres.url() });
   await observer.connect();
   const locksClient = new pg.Client({ connectionString: env.postgres.url() });

@@ -1,6 +1,5 @@
-import { clearEmails } from './lib/backlog.js';
-import { startBenchEnvironment, startService } from './lib/environment.js';
-import { captureBacklogTemplate } from './lib/template-email.js';
+import { startBenchEnvironment } from './lib/environment.js';
+import { prepareBacklogTemplate } from './lib/template-email.js';
 import { startWebhookReceiver } from './lib/webhook-receiver.js';
 import { measureWebhookDrain } from './scenarios/webhooks.js';
 
@@ -16,13 +15,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const env = await startBenchEnvironment();
 const receiver = await startWebhookReceiver();
 try {
-  const service = await startService(env, { QUEUE_WORKERS: '0' });
-  try {
-    await captureBacklogTemplate(env, service);
-  } finally {
-    await service.stop();
-    await clearEmails(env.pool);
-  }
+  await prepareBacklogTemplate(env);
   const result = await measureWebhookDrain(env, receiver, {
     outboxEmails: EVENTS,
     rounds: ROUNDS,
