@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 export interface WebhookReceiver {
   readonly url: string;
   readonly received: number;
+  /** Connections opened since the last reset: kept-alive senders open few. */
+  readonly connections: number;
   readonly firstAt: number | undefined;
   readonly lastAt: number | undefined;
   /** Resolves once `count` POSTs have arrived since the last reset. */
@@ -18,6 +20,7 @@ export interface WebhookReceiver {
 
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   let received = 0;
+  let connections = 0;
   let firstAt: number | undefined;
   let lastAt: number | undefined;
   let waiter: { count: number; resolve: () => void } | undefined;
@@ -31,6 +34,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       if (waiter && received >= waiter.count) waiter.resolve();
     });
   });
+  server.on('connection', () => {
+    connections += 1;
+  });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -38,6 +44,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     url: `http://127.0.0.1:${port}/hooks`,
     get received() {
       return received;
+    },
+    get connections() {
+      return connections;
     },
     get firstAt() {
       return firstAt;
@@ -64,6 +73,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     },
     reset() {
       received = 0;
+      connections = 0;
       firstAt = undefined;
       lastAt = undefined;
     },

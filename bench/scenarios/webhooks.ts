@@ -1,6 +1,7 @@
 import { appVariable } from '../../app/src/config/app-environment-spec.js';
 import { clearEmails } from '../lib/backlog.js';
 import { measureNodemailerBaseline } from '../lib/baseline-smtp.js';
+import { startCpuMeter } from '../lib/cpu-meter.js';
 import { startDeadEndpoint } from '../lib/dead-endpoint.js';
 import {
   type BenchEnvironment,
@@ -8,6 +9,7 @@ import {
   SMTP_POOL_SIZE,
   startService,
 } from '../lib/environment.js';
+import { readProcessCpuMs } from '../lib/proc-cpu.js';
 import { median, ratio, round } from '../lib/stats.js';
 import { timeBacklogDelivery } from '../lib/timed-delivery.js';
 import { runWebhookPostLoop } from '../lib/webhook-post-loop.js';
@@ -33,6 +35,12 @@ export interface WebhookResult {
   readonly payload_bytes: number;
   readonly selfmx_per_second: number[];
   readonly baseline_per_second: number[];
+  /** CPU ms per event of each SelfMX drain: the app, PostgreSQL, the bench (the receiver). */
+  readonly selfmx_cpu_ms: Record<string, number>[];
+  /** CPU ms per POST of each bare loop: the bench (loop and receiver), PostgreSQL (idle). */
+  readonly baseline_cpu_ms: Record<string, number>[];
+  /** Connections each SelfMX drain opened to the receiver. */
+  readonly selfmx_connections: number[];
   /** median SelfMX webhook deliveries/s ÷ median bare POSTs/s, at the receiver. */
   readonly webhook_ratio: number;
   readonly delivery_backlog: number;
@@ -102,6 +110,13 @@ export async function measureWebhookDrain(
   });
   const selfmx: number[] = [];
   const baseline: number[] = [];
+  const selfmxCpu: Record<string, number>[] = [];
+  const baselineCpu: Record<string, number>[] = [];
+  const selfmxConnections: number[] = [];
+  const benchCpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
   let payloadBytes = 0;
   let events = 0;
   try {
@@ -120,6 +135,7 @@ export async function measureWebhookDrain(
       payloadBytes = Buffer.byteLength(pending.samplePayload);
 
       receiver.reset();
+      const baselineMeter = startCpuMeter({ bench: benchCpuMs, postgres: env.postgresCpuMs });
       await runWebhookPostLoop({
         url: receiver.url,
         body: pending.samplePayload,
@@ -128,12 +144,22 @@ export async function measureWebhookDrain(
         concurrency,
       });
       baseline.push(steadyRate());
+      baselineCpu.push(baselineMeter(events));
 
       receiver.reset();
       const drainer = await startService(env, { QUEUE_WORKERS: '0', ...ALLOW_LOCAL_ENDPOINTS });
       try {
+        // From here on: the app's start-up is not part of the figure.
+        const sentBefore = receiver.received;
+        const meter = startCpuMeter({
+          app: () => readProcessCpuMs(drainer.app.pid),
+          postgres: env.postgresCpuMs,
+          bench: benchCpuMs,
+        });
         await receiver.waitFor(events, 60_000 + events * 20);
+        selfmxCpu.push(meter(events - sentBefore));
         selfmx.push(steadyRate());
+        selfmxConnections.push(receiver.connections);
       } finally {
         await drainer.stop();
       }
@@ -149,6 +175,9 @@ export async function measureWebhookDrain(
     payload_bytes: payloadBytes,
     selfmx_per_second: selfmx.map((rate) => round(rate, 1)),
     baseline_per_second: baseline.map((rate) => round(rate, 1)),
+    selfmx_cpu_ms: selfmxCpu,
+    baseline_cpu_ms: baselineCpu,
+    selfmx_connections: selfmxConnections,
     webhook_ratio: ratio(median(selfmx), median(baseline)),
   };
 }

@@ -41,10 +41,12 @@ describe('deleting a webhook during an attempt', () => {
     const webhookId = created.data?.id ?? '';
     const {
       rows: [event],
-    } = await server.pool.query<{ id: string; tenant_id: string }>(
-      `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload, status, attempts)
-       SELECT tenant_id, id, 'email.sent', '{}', 'attempting', 1 FROM webhooks WHERE id = $1
-       RETURNING id, tenant_id`,
+    } = await server.pool.query<{ id: string; tenant_id: string; claim_token: string }>(
+      `INSERT INTO webhook_events
+         (tenant_id, webhook_id, type, payload, status, attempts, claim_token)
+       SELECT tenant_id, id, 'email.sent', '{}', 'attempting', 1, gen_random_uuid()
+         FROM webhooks WHERE id = $1
+       RETURNING id, tenant_id, claim_token`,
       [webhookId],
     );
     assert.ok(event);
@@ -56,7 +58,7 @@ describe('deleting a webhook during an attempt', () => {
       await deleter.query('SELECT 1 FROM webhooks WHERE id = $1 FOR UPDATE', [webhookId]);
       const attempt = recordWebhookAttempt(
         server.pool,
-        { id: event.id, tenant_id: event.tenant_id, webhook_id: webhookId, attempts: 1 },
+        { ...event, webhook_id: webhookId, attempts: 1 },
         { ok: false, httpStatus: 500, response: 'server error' },
         5,
         3600,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Resend } from 'resend';
 import {
@@ -43,11 +44,17 @@ describe('recording webhook attempts together', () => {
     });
     assert.equal(created.error, null, JSON.stringify(created.error));
     const webhookId = created.data?.id ?? '';
-    const { rows } = await server.pool.query<{ id: string; tenant_id: string }>(
-      `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload, status, attempts)
-       SELECT tenant_id, id, 'email.sent', '{}', 'attempting', 1
+    // As a claim leaves them: attempting, one attempt counted, under one claim token.
+    const { rows } = await server.pool.query<{
+      id: string;
+      tenant_id: string;
+      claim_token: string;
+    }>(
+      `INSERT INTO webhook_events
+         (tenant_id, webhook_id, type, payload, status, attempts, claim_token)
+       SELECT tenant_id, id, 'email.sent', '{}', 'attempting', 1, gen_random_uuid()
          FROM webhooks, generate_series(1, $2) WHERE id = $1
-       RETURNING id, tenant_id`,
+       RETURNING id, tenant_id, claim_token`,
       [webhookId, count],
     );
     const events = rows.map((row) => ({ ...row, webhook_id: webhookId, attempts: 1 }));
@@ -58,9 +65,9 @@ describe('recording webhook attempts together', () => {
   const success = { ok: true, httpStatus: 200, response: 'ok' };
 
   test('each attempt is recorded; a success after failures ends the streak; a lost claim records nothing', async () => {
-    const { webhookId, events } = await endpointWithEvents(3);
-    const [first, second, third] = events;
-    assert.ok(first && second && third);
+    const { webhookId, events } = await endpointWithEvents(4);
+    const [first, second, third, fourth] = events;
+    assert.ok(first && second && third && fourth);
     const outcomes: AttemptOutcome[] = [
       { event: first, result: failure, retryInSeconds: 5, disableAfterSeconds: 3600 },
       { event: second, result: success, retryInSeconds: undefined, disableAfterSeconds: 3600 },
@@ -70,11 +77,19 @@ describe('recording webhook attempts together', () => {
         retryInSeconds: 5,
         disableAfterSeconds: 3600,
       },
+      // Replayed and claimed again: the same attempt number, another claim's token.
+      {
+        event: { ...fourth, claim_token: randomUUID() },
+        result: success,
+        retryInSeconds: undefined,
+        disableAfterSeconds: 3600,
+      },
     ];
     const recorded = await recordWebhookAttempts(server.pool, outcomes);
     assert.deepEqual(recorded, [
       { recorded: true, disabled: false },
       { recorded: true, disabled: false },
+      { recorded: false, disabled: false },
       { recorded: false, disabled: false },
     ]);
     const { rows: states } = await server.pool.query<{ id: string; status: string; n: number }>(
@@ -87,6 +102,7 @@ describe('recording webhook attempts together', () => {
     assert.deepEqual(byId.get(first.id), { id: first.id, status: 'pending', n: 1 });
     assert.deepEqual(byId.get(second.id), { id: second.id, status: 'success', n: 1 });
     assert.deepEqual(byId.get(third.id), { id: third.id, status: 'attempting', n: 0 });
+    assert.deepEqual(byId.get(fourth.id), { id: fourth.id, status: 'attempting', n: 0 });
     const { rows: hooks } = await server.pool.query<{ failing: boolean; enabled: boolean }>(
       'SELECT failing_since IS NOT NULL AS failing, enabled FROM webhooks WHERE id = $1',
       [webhookId],

@@ -78,7 +78,8 @@ export async function replayWebhookEvent(
   eventId: string,
 ): Promise<boolean> {
   const result = await db.query(
-    `UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = now()
+    `UPDATE webhook_events SET status = 'pending', attempts = 0, next_attempt_at = now(),
+                           claim_token = NULL
       WHERE ${OWNED} AND id = $3`,
     [tenantId, webhookId, eventId],
   );

@@ -2,9 +2,10 @@ import type pg from 'pg';
 
 /**
  * The SQL of the webhook outbox (webhook_events, filled by a trigger on email_events; see the
- * migration). A claim sets status 'attempting' and moves next_attempt_at to the claim's expiry,
- * so an event whose worker died is due again once that passes (at-least-once). An outcome is
- * recorded only while `attempts` still equals the claimed attempt: a replay or a reclaim in
+ * migration). A claim takes a run of due events of one endpoint under one claim token: it sets
+ * status 'attempting', counts the attempt and moves next_attempt_at to the claim's expiry, so an
+ * event whose worker died is due again once that passes (at-least-once). An outcome is recorded
+ * only while the event still carries its claim's token and attempt: a replay or a reclaim in
  * between wins.
  */
 
@@ -19,54 +20,118 @@ export interface ClaimedWebhookEvent {
   url: string;
   secret: string;
   created_at: Date;
+  /** Shared by the events of one run, which are sent one after another. */
+  claim_token: string;
+}
+
+export interface WebhookClaim {
+  /** Runs to claim at most: requests that may be put in flight. */
+  readonly runs: number;
+  /** Runs in flight per endpoint at most, counted over every process (WEBHOOK_ENDPOINT_CONCURRENCY). */
+  readonly perEndpoint: number;
+  /** Events in one run of an endpoint whose last attempt succeeded; a failing one gets runs of 1. */
+  readonly runLength: number;
+  readonly claimSeconds: number;
+  /** This process's claimed events whose request has ended and whose outcome is being recorded. */
+  readonly finished?: readonly string[];
 }
 
 /**
- * Claims up to `limit` due events of enabled endpoints, at most `perEndpoint` in flight per
- * endpoint (counting unexpired claims of every process, but not `finished`: this process's
- * events whose request has ended and whose outcome is being recorded), oldest due first.
+ * Claims up to `runs` runs of due events of enabled endpoints, oldest due first. A run is up to
+ * `runLength` events of one endpoint under one fresh claim token. An endpoint gets no more runs
+ * than `perEndpoint` minus the claim tokens it has in flight (unexpired claims of every process,
+ * an event of `finished` not counting), so however long the runs, no more than `perEndpoint`
+ * requests reach it at once. Delivery order is not promised (as with Resend).
  */
 export async function claimWebhookEvents(
   db: Queryable,
-  limit: number,
-  perEndpoint: number,
-  claimSeconds: number,
-  finished: readonly string[] = [],
-): Promise<ClaimedWebhookEvent[]> {
+  claim: WebhookClaim,
+): Promise<ClaimedWebhookEvent[][]> {
   const { rows } = await db.query<ClaimedWebhookEvent>({
-    name: 'webhook-claim',
-    text: `WITH candidates AS (
-       SELECT picked.id, picked.next_attempt_at FROM webhooks w
+    name: 'webhook-claim-runs',
+    text: `WITH candidates AS MATERIALIZED (
+       SELECT picked.id, picked.next_attempt_at, w.id AS webhook_id,
+              (picked.position - 1) / run.length AS run
+         FROM webhooks w
         CROSS JOIN LATERAL (
-          SELECT count(*) AS in_flight FROM webhook_events b
+          SELECT CASE WHEN w.failing_since IS NULL THEN $3::int ELSE 1 END AS length
+        ) run
+        CROSS JOIN LATERAL (
+          SELECT count(DISTINCT coalesce(b.claim_token, b.id)) AS in_flight
+            FROM webhook_events b
            WHERE b.webhook_id = w.id AND b.status = 'attempting' AND b.next_attempt_at > now()
-             AND b.id <> ALL ($4::uuid[])
+             AND b.id <> ALL ($5::uuid[])
         ) busy
         CROSS JOIN LATERAL (
-          SELECT ev.id, ev.next_attempt_at FROM webhook_events ev
+          SELECT ev.id, ev.next_attempt_at,
+                 row_number() OVER (ORDER BY ev.next_attempt_at) AS position
+            FROM webhook_events ev
            WHERE ev.webhook_id = w.id AND ev.status IN ('pending', 'attempting')
              AND ev.next_attempt_at <= now()
            ORDER BY ev.next_attempt_at
-           LIMIT greatest($2 - busy.in_flight, 0)
+           LIMIT greatest($2 - busy.in_flight, 0) * run.length
         ) picked
         WHERE w.enabled
-        ORDER BY picked.next_attempt_at
+     ), runs AS MATERIALIZED (
+       SELECT webhook_id, run, gen_random_uuid() AS token FROM candidates
+        GROUP BY webhook_id, run
+        ORDER BY min(next_attempt_at)
         LIMIT $1
      ), locked AS (
-       SELECT ev.id FROM webhook_events ev JOIN candidates USING (id)
+       SELECT ev.id, runs.token FROM webhook_events ev
+         JOIN candidates c USING (id)
+         JOIN runs ON runs.webhook_id = c.webhook_id AND runs.run = c.run
         WHERE ev.status IN ('pending', 'attempting') AND ev.next_attempt_at <= now()
         FOR UPDATE OF ev SKIP LOCKED
      )
      UPDATE webhook_events ev
-        SET status = 'attempting', attempts = ev.attempts + 1,
-            next_attempt_at = now() + make_interval(secs => $3::double precision)
+        SET status = 'attempting', attempts = ev.attempts + 1, claim_token = locked.token,
+            next_attempt_at = now() + make_interval(secs => $4::double precision)
        FROM locked, webhooks w
       WHERE ev.id = locked.id AND w.id = ev.webhook_id
      RETURNING ev.id, ev.tenant_id, ev.webhook_id, ev.payload, ev.attempts, ev.created_at,
-               w.url, w.secret`,
-    values: [limit, perEndpoint, claimSeconds, finished],
+               ev.claim_token, w.url, w.secret`,
+    values: [
+      claim.runs,
+      claim.perEndpoint,
+      claim.runLength,
+      claim.claimSeconds,
+      claim.finished ?? [],
+    ],
   });
-  return rows;
+  return groupedByRun(rows);
+}
+
+/** The rows of each run together (a run's token), in the order RETURNING gave them. */
+function groupedByRun(rows: ClaimedWebhookEvent[]): ClaimedWebhookEvent[][] {
+  const runs = new Map<string, ClaimedWebhookEvent[]>();
+  for (const row of rows) {
+    const run = runs.get(row.claim_token);
+    if (run) run.push(row);
+    else runs.set(row.claim_token, [row]);
+  }
+  return [...runs.values()];
+}
+
+/**
+ * Gives back claimed events that were never sent (their run stopped: the process is stopping,
+ * or the claim would expire before another request could end): due again at once, the claim's
+ * attempt not counted. Events another claim or a replay took meanwhile are left alone.
+ */
+export async function releaseWebhookEvents(
+  db: Queryable,
+  events: readonly Pick<ClaimedWebhookEvent, 'id' | 'claim_token'>[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await db.query(
+    `UPDATE webhook_events ev
+        SET status = 'pending', attempts = ev.attempts - 1, next_attempt_at = now(),
+            claim_token = NULL
+       FROM unnest($1::uuid[], $2::uuid[]) AS released (id, claim_token)
+      WHERE ev.id = released.id AND ev.claim_token = released.claim_token
+        AND ev.status = 'attempting'`,
+    [events.map((event) => event.id), events.map((event) => event.claim_token)],
+  );
 }
 
 export interface AttemptResult {
@@ -85,7 +150,10 @@ export interface RecordedAttempt {
 
 /** One attempt to record: the claimed event, what the endpoint answered, what comes next. */
 export interface AttemptOutcome {
-  readonly event: Pick<ClaimedWebhookEvent, 'id' | 'tenant_id' | 'webhook_id' | 'attempts'>;
+  readonly event: Pick<
+    ClaimedWebhookEvent,
+    'id' | 'tenant_id' | 'webhook_id' | 'attempts' | 'claim_token'
+  >;
   readonly result: AttemptResult;
   /** Seconds until the next attempt after a failure; undefined: the event failed for good. */
   readonly retryInSeconds: number | undefined;
@@ -114,10 +182,11 @@ export async function recordWebhookAttempts(
     name: 'webhook-record-attempts',
     text: `WITH input AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::boolean[],
-                            $5::double precision[], $6::int[], $7::text[], $8::double precision[])
+                            $5::double precision[], $6::int[], $7::text[], $8::double precision[],
+                            $9::uuid[])
          WITH ORDINALITY
          AS i (event_id, webhook_id, attempts, ok, retry_in, http_status, response,
-               disable_after, position)
+               disable_after, claim_token, position)
      ), hooks AS MATERIALIZED (
        SELECT w.id, w.tenant_id, w.enabled, w.failing_since FROM webhooks w
         WHERE w.id IN (SELECT webhook_id FROM input)
@@ -129,9 +198,11 @@ export async function recordWebhookAttempts(
        UPDATE webhook_events ev
           SET status = CASE WHEN i.ok THEN 'success' WHEN i.retry_in IS NULL THEN 'failed'
                             ELSE 'pending' END,
-              next_attempt_at = now() + make_interval(secs => coalesce(i.retry_in, 0))
+              next_attempt_at = now() + make_interval(secs => coalesce(i.retry_in, 0)),
+              claim_token = NULL
          FROM input i
         WHERE ev.id = i.event_id AND ev.attempts = i.attempts AND ev.status = 'attempting'
+          AND ev.claim_token = i.claim_token
           AND (SELECT count(*) FROM hooks) >= 0
        RETURNING ev.id, ev.webhook_id, i.position, i.ok, i.http_status, i.response,
                  i.disable_after
@@ -185,6 +256,7 @@ export async function recordWebhookAttempts(
       outcomes.map((o) => o.result.httpStatus ?? null),
       outcomes.map((o) => o.result.response),
       outcomes.map((o) => o.disableAfterSeconds),
+      outcomes.map((o) => o.event.claim_token),
     ],
   });
   return rows.map((row) => ({ recorded: row.recorded, disabled: row.disabled }));

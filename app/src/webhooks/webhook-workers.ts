@@ -17,17 +17,31 @@ import {
   claimWebhookEvents,
   type RecordedAttempt,
   recordWebhookAttempts,
+  releaseWebhookEvents,
 } from './webhook-outbox.js';
 
 export interface WebhookTuning {
   /** How often idle workers look for due events. */
   readonly pollIntervalMs: number;
+  /**
+   * Events of a healthy endpoint claimed together and sent one after another on one of its
+   * request slots: one claim round trip serves many requests.
+   */
+  readonly runLength: number;
 }
 
-export const DEFAULT_WEBHOOK_TUNING: WebhookTuning = Object.freeze({ pollIntervalMs: 1000 });
+export const DEFAULT_WEBHOOK_TUNING: WebhookTuning = Object.freeze({
+  pollIntervalMs: 1000,
+  runLength: 64,
+});
 
 /** A claim outlives the request's timeout, so only a dead process lets an event be reclaimed. */
 const CLAIM_SECONDS = WEBHOOK_TIMEOUT_MS / 1000 + 20;
+/**
+ * A run starts its next request only while that request, timing out, would still end well
+ * before the claim expires; the rest of a slow run is given back and claimed afresh.
+ */
+const LAST_START_MS = CLAIM_SECONDS * 1000 - WEBHOOK_TIMEOUT_MS - 5000;
 const RESPONSE_KEPT = 1000;
 const OUTCOME_BATCH: BatchLimits = { maxBatch: 64, maxInFlight: 1 };
 
@@ -37,10 +51,11 @@ export interface WebhookWorkers {
 }
 
 /**
- * Delivers the webhook outbox apart from the email queue: one loop claims due events while
- * fewer than WEBHOOK_WORKERS requests are in flight (at most WEBHOOK_ENDPOINT_CONCURRENCY per
- * endpoint), and each request runs on its own, so a slow or dead endpoint holds only its own
- * few slots and never the email workers.
+ * Delivers the webhook outbox apart from the email queue: one loop claims runs of due events
+ * while fewer than WEBHOOK_WORKERS runs are going (at most WEBHOOK_ENDPOINT_CONCURRENCY per
+ * endpoint). A run sends its events one after another, so each run is one request in flight, and
+ * runs go on their own: a slow or dead endpoint holds only its own few slots and never the email
+ * workers.
  */
 export function startWebhookWorkers(options: {
   pool: pg.Pool;
@@ -86,16 +101,17 @@ export function startWebhookWorkers(options: {
     while (!stopped) {
       woken = false;
       const free = config.workers - inFlight.size;
-      let claimed: ClaimedWebhookEvent[] = [];
+      const claimedAt = performance.now();
+      let claimed: ClaimedWebhookEvent[][] = [];
       if (free > 0) {
         try {
-          claimed = await claimWebhookEvents(
-            pool,
-            free,
-            config.endpointConcurrency,
-            CLAIM_SECONDS,
-            [...recordings.keys()],
-          );
+          claimed = await claimWebhookEvents(pool, {
+            runs: free,
+            perEndpoint: config.endpointConcurrency,
+            runLength: tuning.runLength,
+            claimSeconds: CLAIM_SECONDS,
+            finished: [...recordings.keys()],
+          });
           failures = 0;
         } catch (error) {
           if (failures++ === 0) {
@@ -103,8 +119,8 @@ export function startWebhookWorkers(options: {
           }
         }
       }
-      for (const event of claimed) {
-        const running = deliver(event).finally(() => {
+      for (const run of claimed) {
+        const running = sendRun(run, claimedAt + LAST_START_MS).finally(() => {
           inFlight.delete(running);
           woken = true;
           wake?.();
@@ -116,6 +132,22 @@ export function startWebhookWorkers(options: {
       }
     }
   })();
+
+  async function sendRun(run: ClaimedWebhookEvent[], startBefore: number): Promise<void> {
+    for (const [index, event] of run.entries()) {
+      if (stopped || performance.now() > startBefore) return release(run.slice(index));
+      await deliver(event);
+    }
+  }
+
+  async function release(events: ClaimedWebhookEvent[]): Promise<void> {
+    try {
+      await releaseWebhookEvents(pool, events);
+    } catch (error) {
+      // The claims expire and the events are attempted then.
+      logger.error({ err: errorText(error) }, 'claimed webhook events not given back');
+    }
+  }
 
   /** The request; its outcome is then recorded while the slot already takes the next event. */
   async function deliver(event: ClaimedWebhookEvent): Promise<void> {

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Resend } from 'resend';
+import {
+  type ClaimedWebhookEvent,
+  claimWebhookEvents,
+  releaseWebhookEvents,
+} from '../../app/src/webhooks/webhook-outbox.js';
+import {
+  type ApiServer,
+  BOOTSTRAP_KEY,
+  startApiServer,
+  startMigratedPostgres,
+} from '../api/api-harness.js';
+import type { TestPostgres } from '../support/postgres.js';
+
+/**
+ * A claim takes runs of one endpoint's due events under one token each; the per-endpoint bound
+ * counts runs (requests that can be in flight), so long runs never put more requests in flight.
+ */
+describe('claiming webhook events in runs', () => {
+  let postgres: TestPostgres;
+  let server: ApiServer;
+  const claim = { runs: 8, perEndpoint: 2, runLength: 16, claimSeconds: 30 };
+
+  before(async () => {
+    postgres = await startMigratedPostgres();
+    server = await startApiServer(postgres, {
+      WEBHOOK_WORKERS: '0',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
+    });
+  });
+  after(async () => {
+    await server?.close();
+    await postgres?.destroy();
+  });
+
+  async function endpointWithPendingEvents(count: number) {
+    const resend = new Resend(BOOTSTRAP_KEY, { baseUrl: `${server.url}/v1` });
+    const created = await resend.webhooks.create({
+      endpoint: 'http://127.0.0.1:9/hook',
+      events: ['email.sent'],
+    });
+    assert.equal(created.error, null, JSON.stringify(created.error));
+    const webhookId = created.data?.id ?? '';
+    await server.pool.query(
+      `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload, next_attempt_at)
+       SELECT tenant_id, id, 'email.sent', '{}', now() - make_interval(secs => n)
+         FROM webhooks, generate_series(1, $2) AS n WHERE id = $1`,
+      [webhookId, count],
+    );
+    return webhookId;
+  }
+
+  /** Only this endpoint's runs: each test's endpoint is its own. */
+  async function claimOf(webhookId: string, finished: string[] = []) {
+    const runs = await claimWebhookEvents(server.pool, { ...claim, finished });
+    return runs.filter((run) => run[0]?.webhook_id === webhookId);
+  }
+
+  const sizes = (runs: ClaimedWebhookEvent[][]) => runs.map((run) => run.length).sort();
+
+  test('a healthy endpoint gets WEBHOOK_ENDPOINT_CONCURRENCY runs; a run in flight counts once', async () => {
+    const webhookId = await endpointWithPendingEvents(40);
+    const first = await claimOf(webhookId);
+    assert.deepEqual(sizes(first), [16, 16]);
+    for (const run of first) {
+      assert.equal(new Set(run.map((event) => event.claim_token)).size, 1, 'one token a run');
+      assert.ok(run.every((event) => event.attempts === 1));
+    }
+    assert.notEqual(first[0]?.[0]?.claim_token, first[1]?.[0]?.claim_token);
+    assert.deepEqual(await claimOf(webhookId), [], 'both runs are in flight');
+
+    // A run whose every request has ended frees its slot, however many events it held.
+    const ended = first[0]?.map((event) => event.id) ?? [];
+    assert.deepEqual(sizes(await claimOf(webhookId, ended)), [8]);
+  });
+
+  test('a failing endpoint gets runs of one event', async () => {
+    const webhookId = await endpointWithPendingEvents(5);
+    await server.pool.query('UPDATE webhooks SET failing_since = now() WHERE id = $1', [webhookId]);
+    assert.deepEqual(sizes(await claimOf(webhookId)), [1, 1]);
+  });
+
+  test('events given back are due again with their attempt uncounted, unless claimed again meanwhile', async () => {
+    const webhookId = await endpointWithPendingEvents(3);
+    const [run] = await claimOf(webhookId);
+    assert.ok(run && run.length === 3);
+    const [kept, released, reclaimed] = run;
+    assert.ok(kept && released && reclaimed);
+    // Another claim took this one after the first expired (a new token, a new attempt).
+    await server.pool.query(
+      `UPDATE webhook_events SET claim_token = gen_random_uuid(), attempts = 2 WHERE id = $1`,
+      [reclaimed.id],
+    );
+    await releaseWebhookEvents(server.pool, [released, reclaimed]);
+    const { rows } = await server.pool.query<{
+      id: string;
+      status: string;
+      attempts: number;
+      held: boolean;
+      due: boolean;
+    }>(
+      `SELECT id, status, attempts, claim_token IS NOT NULL AS held, next_attempt_at <= now() AS due
+         FROM webhook_events WHERE webhook_id = $1`,
+      [webhookId],
+    );
+    const byId = new Map(rows.map(({ id, ...row }) => [id, row]));
+    assert.deepEqual(byId.get(kept.id), {
+      status: 'attempting',
+      attempts: 1,
+      held: true,
+      due: false,
+    });
+    assert.deepEqual(byId.get(released.id), {
+      status: 'pending',
+      attempts: 0,
+      held: false,
+      due: true,
+    });
+    assert.deepEqual(byId.get(reclaimed.id), {
+      status: 'attempting',
+      attempts: 2,
+      held: true,
+      due: false,
+    });
+  });
+});

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Resend } from 'resend';
+import { createLogger } from '../../app/src/logger.js';
+import {
+  startWebhookWorkers,
+  type WebhookWorkers,
+} from '../../app/src/webhooks/webhook-workers.js';
+import {
+  type ApiServer,
+  BOOTSTRAP_KEY,
+  startApiServer,
+  startMigratedPostgres,
+} from '../api/api-harness.js';
+import type { TestPostgres } from '../support/postgres.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+
+/**
+ * A webhook worker sends one endpoint's claimed run of events one after another; events of a run
+ * it stops before sending are given back at once, not left to wait for the claim to expire.
+ */
+describe('webhook runs', () => {
+  let postgres: TestPostgres;
+  let server: ApiServer;
+  let receiver: WebhookReceiver;
+
+  before(async () => {
+    postgres = await startMigratedPostgres();
+    server = await startApiServer(postgres, {
+      WEBHOOK_WORKERS: '1',
+      WEBHOOK_ENDPOINT_CONCURRENCY: '1',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
+    });
+    receiver = await startWebhookReceiver();
+  });
+  after(async () => {
+    await receiver?.stop();
+    await server?.close();
+    await postgres?.destroy();
+  });
+
+  test('stopping mid-run gives the unsent events back, their attempt uncounted', async () => {
+    const resend = new Resend(BOOTSTRAP_KEY, { baseUrl: `${server.url}/v1` });
+    const created = await resend.webhooks.create({
+      endpoint: receiver.url,
+      events: ['email.sent'],
+    });
+    assert.equal(created.error, null, JSON.stringify(created.error));
+    receiver.secret = created.data?.signing_secret ?? '';
+    const webhookId = created.data?.id ?? '';
+    await server.pool.query(
+      `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload)
+       SELECT tenant_id, id, 'email.sent',
+              jsonb_build_object('type', 'email.sent', 'created_at', now()::text,
+                                 'data', jsonb_build_object('n', n))
+         FROM webhooks, generate_series(1, 5) AS n WHERE id = $1`,
+      [webhookId],
+    );
+
+    let stopping: Promise<void> | undefined;
+    const workers: WebhookWorkers = startWebhookWorkers({
+      pool: server.pool,
+      config: server.config.webhooks,
+      logger: createLogger({ level: 'silent', format: 'json' }),
+      tuning: { pollIntervalMs: 50 },
+    });
+    // The first request of the run stops the workers while it is being answered.
+    receiver.behaviour = () => {
+      stopping ??= workers.stop();
+      return 200;
+    };
+    await receiver.waitFor((got) => got.length === 1);
+    assert.ok(stopping);
+    await stopping;
+
+    const { rows } = await server.pool.query<{ status: string; attempts: number; n: number }>(
+      `SELECT status, attempts, claim_token IS NOT NULL AS held, count(*)::int AS n
+         FROM webhook_events WHERE webhook_id = $1
+        GROUP BY 1, 2, 3 ORDER BY 1`,
+      [webhookId],
+    );
+    assert.deepEqual(rows, [
+      { status: 'pending', attempts: 0, held: false, n: 4 },
+      { status: 'success', attempts: 1, held: false, n: 1 },
+    ]);
+    assert.equal(receiver.received.length, 1, 'no event of the run was sent after the stop');
+  });
+});
