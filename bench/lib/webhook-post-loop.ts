@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { signWebhook } from '../../app/src/webhooks/signing-secret.js';
+import { spawnNodeScript } from './app-child.js';
 
 export interface PostLoopOptions {
   url: string;
@@ -12,12 +14,29 @@ export interface PostLoopOptions {
   concurrency: number;
 }
 
+const TSX_LOADER = import.meta.resolve('tsx');
+const THIS_FILE = fileURLToPath(import.meta.url);
+const OPTIONS_VARIABLE = 'BENCH_POST_LOOP';
+
 /**
  * The webhook baseline: `concurrency` loops POSTing `count` signed requests in all, one at a
- * time each, with node:http's default keep-alive agent, and nothing else (no outbox, no claim,
- * no record of the attempt). Rejects on any answer but a 2xx.
+ * time each, with node:http's keep-alive agent, and nothing else (no outbox, no claim, no record
+ * of the attempt). It runs in a process of its own, as the app does, so both reach the receiver
+ * (in the bench's process) across processes. Resolves with the loop's CPU ms per POST; rejects
+ * when the loop got an answer other than a 2xx or failed.
  */
-export async function runWebhookPostLoop(options: PostLoopOptions): Promise<void> {
+export async function runWebhookPostLoop(options: PostLoopOptions): Promise<{ cpuMs: number }> {
+  const child = spawnNodeScript(['--import', TSX_LOADER, THIS_FILE], {
+    [OPTIONS_VARIABLE]: JSON.stringify(options),
+  });
+  const code = await child.exited;
+  const output = child.output();
+  if (code !== 0) throw new Error(`webhook POST loop exited ${code}:\n${output}`);
+  const last = output.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as { cpuMs: number };
+}
+
+async function postLoop(options: PostLoopOptions): Promise<{ cpuMs: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   const url = new URL(options.url);
   let remaining = options.count;
@@ -48,6 +67,7 @@ export async function runWebhookPostLoop(options: PostLoopOptions): Promise<void
       request.on('error', reject);
       request.end(options.body);
     });
+  const before = process.cpuUsage();
   try {
     await Promise.all(
       Array.from({ length: options.concurrency }, async () => {
@@ -60,4 +80,11 @@ export async function runWebhookPostLoop(options: PostLoopOptions): Promise<void
   } finally {
     agent.destroy();
   }
+  const used = process.cpuUsage(before);
+  return { cpuMs: (used.user + used.system) / 1000 / options.count };
+}
+
+if (process.env[OPTIONS_VARIABLE] && process.argv[1] === THIS_FILE) {
+  const options = JSON.parse(process.env[OPTIONS_VARIABLE]) as PostLoopOptions;
+  console.log(JSON.stringify(await postLoop(options)));
 }

@@ -37,7 +37,7 @@ export interface WebhookResult {
   readonly baseline_per_second: number[];
   /** CPU ms per event of each SelfMX drain: the app, PostgreSQL, the bench (the receiver). */
   readonly selfmx_cpu_ms: Record<string, number>[];
-  /** CPU ms per POST of each bare loop: the bench (loop and receiver), PostgreSQL (idle). */
+  /** CPU ms per POST of each bare loop: the loop's process, the bench (the receiver). */
   readonly baseline_cpu_ms: Record<string, number>[];
   /** Connections each SelfMX drain opened to the receiver. */
   readonly selfmx_connections: number[];
@@ -69,7 +69,8 @@ const ALLOW_LOCAL_ENDPOINTS = {
  * emails with an endpoint subscribed to email.sent and email.delivered; a fresh service with the
  * default WEBHOOK_* settings and no queue workers then drains that outbox to a local receiver,
  * timed there (first to last request). The baseline is a bare loop of the same number of POSTs,
- * same signed payload, same receiver, same concurrency. Rounds alternate.
+ * same signed payload, same receiver, same concurrency, in a process of its own as the app is.
+ * Rounds alternate.
  * delivery_ratio_w4_dead_webhook: backlogs delivered by 4 workers with an endpoint subscribed
  * that accepts TCP and never answers (every attempt waits out its timeout), against nodemailer
  * alone and against no webhook at all, alternating.
@@ -135,8 +136,8 @@ export async function measureWebhookDrain(
       payloadBytes = Buffer.byteLength(pending.samplePayload);
 
       receiver.reset();
-      const baselineMeter = startCpuMeter({ bench: benchCpuMs, postgres: env.postgresCpuMs });
-      await runWebhookPostLoop({
+      const baselineMeter = startCpuMeter({ bench: benchCpuMs });
+      const loop = await runWebhookPostLoop({
         url: receiver.url,
         body: pending.samplePayload,
         secret: webhook.secret,
@@ -144,7 +145,7 @@ export async function measureWebhookDrain(
         concurrency,
       });
       baseline.push(steadyRate());
-      baselineCpu.push(baselineMeter(events));
+      baselineCpu.push({ loop: round(loop.cpuMs, 3), ...baselineMeter(events) });
 
       receiver.reset();
       const drainer = await startService(env, { QUEUE_WORKERS: '0', ...ALLOW_LOCAL_ENDPOINTS });
