@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type pg from 'pg';
 import { Resend } from 'resend';
 import {
   type ClaimedWebhookEvent,
@@ -81,6 +82,37 @@ describe('claiming webhook events in runs', () => {
     const webhookId = await endpointWithPendingEvents(5);
     await server.pool.query('UPDATE webhooks SET failing_since = now() WHERE id = $1', [webhookId]);
     assert.deepEqual(sizes(await claimOf(webhookId)), [1, 1]);
+  });
+
+  test('counting the runs in flight reads only claimed events, not those waiting for a retry (EXPLAIN)', async () => {
+    const webhookId = await endpointWithPendingEvents(0);
+    await server.pool.query(
+      `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload, attempts, next_attempt_at)
+       SELECT tenant_id, id, 'email.sent', '{}', 3, now() + interval '1 hour'
+         FROM webhooks, generate_series(1, 20000) WHERE id = $1`,
+      [webhookId],
+    );
+    await server.pool.query('ANALYZE webhook_events');
+    // The exact SQL the workers send, captured, then EXPLAINed.
+    let sent: { text: string; values: unknown[] } | undefined;
+    const recorder = {
+      query: async (config: pg.QueryConfig) => {
+        sent = { text: config.text, values: config.values ?? [] };
+        return { rows: [] };
+      },
+    } as unknown as Pick<pg.Pool, 'query'>;
+    await claimWebhookEvents(recorder, claim);
+    assert.ok(sent);
+    const client = await server.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query(`EXPLAIN ${sent.text}`, sent.values);
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      assert.match(plan, /webhook_events_attempting_idx/, plan);
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
   });
 
   test('events given back are due again with their attempt uncounted, unless claimed again meanwhile', async () => {
