@@ -76,6 +76,7 @@ export function startWebhookWorkers(options: {
     batchWaitOf(pool),
   );
 
+  // The runs going: each has one request in flight at most.
   const inFlight = new Set<Promise<void>>();
   // Events whose request has ended and whose outcome is being recorded: no longer in flight, so
   // the claim does not count them against their endpoint's WEBHOOK_ENDPOINT_CONCURRENCY.
