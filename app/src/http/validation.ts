@@ -23,9 +23,25 @@ export function parseInput<S extends z.ZodType>(
       `${formatPath(unsafe.path, root)}: ${unsafe.message}`,
     );
   }
-  const result = schema.safeParse(input, { reportInput: true });
+  return parseSafeInput(schema, input, root);
+}
+
+/**
+ * parseInput for an input that findUnsafeInput already passed as part of a larger input (an
+ * email of a batch whose whole body was checked).
+ */
+export function parseSafeInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  root: string,
+): z.output<S> {
+  // Without reportInput, zod parses valid input about twice as fast; the refused input is parsed
+  // again with it, as the messages need each issue's input.
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const messages = result.error.issues.flatMap((issue) => describeIssue(issue, [], root));
+  const reported = schema.safeParse(input, { reportInput: true });
+  const issues = reported.success ? result.error.issues : reported.error.issues;
+  const messages = issues.flatMap((issue) => describeIssue(issue, [], root));
   throw new ApiError(422, 'validation_error', unique(messages).slice(0, 10).join('; '));
 }
 
