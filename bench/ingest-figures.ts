@@ -13,10 +13,7 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4000);
 
 const env = await startBenchEnvironment();
 try {
-  const service = await startService(env, {
-    QUEUE_WORKERS: '0',
-    ...(process.env.XLOG ? { LOG_LEVEL: process.env.XLOG } : {}),
-  });
+  const service = await startService(env, { QUEUE_WORKERS: '0' });
   try {
     const ingest = await measureIngest(env, service, {
       concurrencies: [16],
