@@ -29,9 +29,11 @@ export interface BatchResult {
   readonly single_p50_ms: number;
   readonly batch_p50_ms: number;
   readonly errors: number;
-  /** App CPU ms per accepted email in the best round of each side. */
+  /** CPU ms per accepted email in the best round of each side: the app, PostgreSQL. */
   readonly single_app_cpu_ms: number;
   readonly batch_app_cpu_ms: number;
+  readonly single_postgres_cpu_ms: number;
+  readonly batch_postgres_cpu_ms: number;
   /** batch emails/s ÷ single emails/s. */
   readonly batch_ratio: number;
 }
@@ -60,11 +62,15 @@ export async function measureBatch(
     durationMs: options.durationMs,
     warmupMs: options.warmupMs,
   };
-  type Measured = ClosedLoopResult & { appCpuMs: number };
+  type Measured = ClosedLoopResult & { appCpuMs: number; postgresCpuMs: number };
   const measure = async (operation: () => Promise<void>, emailsPerOperation: number) => {
-    const meter = startCpuMeter({ app: () => readProcessCpuMs(service.app.pid) });
+    const meter = startCpuMeter({
+      app: () => readProcessCpuMs(service.app.pid),
+      postgres: env.postgresCpuMs,
+    });
     const result = await runClosedLoop(operation, timing);
-    return { ...result, appCpuMs: meter(result.total * emailsPerOperation).app ?? 0 };
+    const cpu = meter(result.total * emailsPerOperation);
+    return { ...result, appCpuMs: cpu.app ?? 0, postgresCpuMs: cpu.postgres ?? 0 };
   };
   const best = (current: Measured | undefined, next: Measured) =>
     !current || next.perSecond > current.perSecond ? next : current;
@@ -103,6 +109,8 @@ export async function measureBatch(
     errors,
     single_app_cpu_ms: singles.appCpuMs,
     batch_app_cpu_ms: batches.appCpuMs,
+    single_postgres_cpu_ms: singles.postgresCpuMs,
+    batch_postgres_cpu_ms: batches.postgresCpuMs,
     batch_ratio: ratio(batchEmailsPerSecond, singles.perSecond),
   };
 }
