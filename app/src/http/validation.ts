@@ -35,8 +35,8 @@ export function parseSafeInput<S extends z.ZodType>(
   input: unknown,
   root: string,
 ): z.output<S> {
-  // Without reportInput, zod parses valid input about twice as fast; the refused input is parsed
-  // again with it, as the messages need each issue's input.
+  // zod parses faster without reportInput; refused input is parsed again with it, as the
+  // messages need each issue's input.
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const reported = schema.safeParse(input, { reportInput: true });
