@@ -40,8 +40,8 @@ export function parseSafeInput<S extends z.ZodType>(
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const reported = schema.safeParse(input, { reportInput: true });
-  const issues = reported.success ? result.error.issues : reported.error.issues;
-  const messages = issues.flatMap((issue) => describeIssue(issue, [], root));
+  if (reported.success) return reported.data;
+  const messages = reported.error.issues.flatMap((issue) => describeIssue(issue, [], root));
   throw new ApiError(422, 'validation_error', unique(messages).slice(0, 10).join('; '));
 }
 
