@@ -1,6 +1,8 @@
 import { clearEmails } from '../lib/backlog.js';
 import { type ClosedLoopResult, runClosedLoop } from '../lib/closed-loop.js';
+import { startCpuMeter } from '../lib/cpu-meter.js';
 import { type BenchEnvironment, startService } from '../lib/environment.js';
+import { readProcessCpuMs } from '../lib/proc-cpu.js';
 import { RawHttpPool } from '../lib/raw-http-pool.js';
 import { sampleEmailBody } from '../lib/sample-email.js';
 import { ratio, round } from '../lib/stats.js';
@@ -27,6 +29,11 @@ export interface BatchResult {
   readonly single_p50_ms: number;
   readonly batch_p50_ms: number;
   readonly errors: number;
+  /** CPU ms per accepted email in the best round of each side: the app, PostgreSQL. */
+  readonly single_app_cpu_ms: number;
+  readonly batch_app_cpu_ms: number;
+  readonly single_postgres_cpu_ms: number;
+  readonly batch_postgres_cpu_ms: number;
   /** batch emails/s ÷ single emails/s. */
   readonly batch_ratio: number;
 }
@@ -55,15 +62,25 @@ export async function measureBatch(
     durationMs: options.durationMs,
     warmupMs: options.warmupMs,
   };
-  const best = (current: ClosedLoopResult | undefined, next: ClosedLoopResult) =>
+  type Measured = ClosedLoopResult & { appCpuMs: number; postgresCpuMs: number };
+  const measure = async (operation: () => Promise<void>, emailsPerOperation: number) => {
+    const meter = startCpuMeter({
+      app: () => readProcessCpuMs(service.app.pid),
+      postgres: env.postgresCpuMs,
+    });
+    const result = await runClosedLoop(operation, timing);
+    const cpu = meter(result.total * emailsPerOperation);
+    return { ...result, appCpuMs: cpu.app ?? 0, postgresCpuMs: cpu.postgres ?? 0 };
+  };
+  const best = (current: Measured | undefined, next: Measured) =>
     !current || next.perSecond > current.perSecond ? next : current;
-  let singles: ClosedLoopResult | undefined;
-  let batches: ClosedLoopResult | undefined;
+  let singles: Measured | undefined;
+  let batches: Measured | undefined;
   let errors = 0;
   try {
     for (let roundIndex = 0; roundIndex < options.rounds; roundIndex++) {
-      const s = await runClosedLoop(single, timing);
-      const b = await runClosedLoop(batch, timing);
+      const s = await measure(single, 1);
+      const b = await measure(batch, options.batchSize);
       errors += s.errors + b.errors;
       singles = best(singles, s);
       batches = best(batches, b);
@@ -90,6 +107,10 @@ export async function measureBatch(
     single_p50_ms: singles.p50Ms,
     batch_p50_ms: batches.p50Ms,
     errors,
+    single_app_cpu_ms: singles.appCpuMs,
+    batch_app_cpu_ms: batches.appCpuMs,
+    single_postgres_cpu_ms: singles.postgresCpuMs,
+    batch_postgres_cpu_ms: batches.postgresCpuMs,
     batch_ratio: ratio(batchEmailsPerSecond, singles.perSecond),
   };
 }

@@ -23,11 +23,12 @@ const errors = new client.Counter({
 
 /** Counts and times every answer; unknown URLs share one route label to bound cardinality. */
 export function registerApiMetrics(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status_code: String(reply.statusCode) };
     requests.inc(labels);
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     if (reply.statusCode >= 400) errors.inc(labels);
+    done();
   });
 }

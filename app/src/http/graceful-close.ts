@@ -10,7 +10,8 @@ export function closeConnectionsAfterInFlightAnswers(app: FastifyInstance): void
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 }

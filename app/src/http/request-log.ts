@@ -13,7 +13,7 @@ export function logAtDebug(request: FastifyRequest): void {
 
 /** One log line per answer: request id (bound by Fastify), method, path, status, duration. */
 export function registerRequestLog(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const path = request.url.split('?')[0] ?? '';
     const quiet = (PROBES.has(path) && reply.statusCode < 400) || quietRequests.has(request);
     request.log[quiet ? 'debug' : 'info'](
@@ -25,5 +25,6 @@ export function registerRequestLog(app: FastifyInstance): void {
       },
       'request',
     );
+    done();
   });
 }

@@ -23,9 +23,25 @@ export function parseInput<S extends z.ZodType>(
       `${formatPath(unsafe.path, root)}: ${unsafe.message}`,
     );
   }
-  const result = schema.safeParse(input, { reportInput: true });
+  return parseSafeInput(schema, input, root);
+}
+
+/**
+ * parseInput for an input that findUnsafeInput already passed as part of a larger input (an
+ * email of a batch whose whole body was checked).
+ */
+export function parseSafeInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  root: string,
+): z.output<S> {
+  // zod parses faster without reportInput; refused input is parsed again with it, as the
+  // messages need each issue's input.
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const messages = result.error.issues.flatMap((issue) => describeIssue(issue, [], root));
+  const reported = schema.safeParse(input, { reportInput: true });
+  if (reported.success) return reported.data;
+  const messages = reported.error.issues.flatMap((issue) => describeIssue(issue, [], root));
   throw new ApiError(422, 'validation_error', unique(messages).slice(0, 10).join('; '));
 }
 
