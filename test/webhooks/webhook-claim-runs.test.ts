@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import { Resend } from 'resend';
 import {
   type ClaimedWebhookEvent,
   claimWebhookEvents,
   releaseWebhookEvents,
 } from '../../app/src/webhooks/webhook-outbox.js';
-import {
-  type ApiServer,
-  BOOTSTRAP_KEY,
-  startApiServer,
-  startMigratedPostgres,
-} from '../api/api-harness.js';
+import { type ApiServer, startApiServer, startMigratedPostgres } from '../api/api-harness.js';
 import type { TestPostgres } from '../support/postgres.js';
+import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
 
 /**
  * A claim takes runs of one endpoint's due events under one token each; the per-endpoint bound
@@ -38,13 +33,7 @@ describe('claiming webhook events in runs', () => {
   });
 
   async function endpointWithPendingEvents(count: number) {
-    const resend = new Resend(BOOTSTRAP_KEY, { baseUrl: `${server.url}/v1` });
-    const created = await resend.webhooks.create({
-      endpoint: 'http://127.0.0.1:9/hook',
-      events: ['email.sent'],
-    });
-    assert.equal(created.error, null, JSON.stringify(created.error));
-    const webhookId = created.data?.id ?? '';
+    const { webhookId } = await createWebhookEndpoint(server);
     await server.pool.query(
       `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload, next_attempt_at)
        SELECT tenant_id, id, 'email.sent', '{}', now() - make_interval(secs => n)

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Resend } from 'resend';
 import { recordWebhookAttempt } from '../../app/src/webhooks/webhook-outbox.js';
-import {
-  type ApiServer,
-  BOOTSTRAP_KEY,
-  startApiServer,
-  startMigratedPostgres,
-} from '../api/api-harness.js';
+import { type ApiServer, startApiServer, startMigratedPostgres } from '../api/api-harness.js';
 import type { TestPostgres } from '../support/postgres.js';
+import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
 
 /**
  * Deleting a webhook while a worker records an attempt of one of its events: both lock the
@@ -32,13 +27,7 @@ describe('deleting a webhook during an attempt', () => {
   });
 
   test('the attempt waits for the delete and records nothing; neither fails', async () => {
-    const resend = new Resend(BOOTSTRAP_KEY, { baseUrl: `${server.url}/v1` });
-    const created = await resend.webhooks.create({
-      endpoint: 'http://127.0.0.1:9/hook',
-      events: ['email.sent'],
-    });
-    assert.equal(created.error, null, JSON.stringify(created.error));
-    const webhookId = created.data?.id ?? '';
+    const { webhookId } = await createWebhookEndpoint(server);
     const {
       rows: [event],
     } = await server.pool.query<{ id: string; tenant_id: string; claim_token: string }>(

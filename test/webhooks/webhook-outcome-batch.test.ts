@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Resend } from 'resend';
 import {
   type AttemptOutcome,
   recordWebhookAttempts,
 } from '../../app/src/webhooks/webhook-outbox.js';
-import {
-  type ApiServer,
-  BOOTSTRAP_KEY,
-  startApiServer,
-  startMigratedPostgres,
-} from '../api/api-harness.js';
+import { type ApiServer, startApiServer, startMigratedPostgres } from '../api/api-harness.js';
 import type { TestPostgres } from '../support/postgres.js';
+import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
 
 /**
  * Outcomes that end together are recorded in one statement: each attempt still gets its row and
@@ -37,13 +32,7 @@ describe('recording webhook attempts together', () => {
   });
 
   async function endpointWithEvents(count: number) {
-    const resend = new Resend(BOOTSTRAP_KEY, { baseUrl: `${server.url}/v1` });
-    const created = await resend.webhooks.create({
-      endpoint: 'http://127.0.0.1:9/hook',
-      events: ['email.sent'],
-    });
-    assert.equal(created.error, null, JSON.stringify(created.error));
-    const webhookId = created.data?.id ?? '';
+    const { webhookId } = await createWebhookEndpoint(server);
     // As a claim leaves them: attempting, one attempt counted, under one claim token.
     const { rows } = await server.pool.query<{
       id: string;

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Resend } from 'resend';
 import { createLogger } from '../../app/src/logger.js';
 import {
   startWebhookWorkers,
   type WebhookWorkers,
 } from '../../app/src/webhooks/webhook-workers.js';
-import {
-  type ApiServer,
-  BOOTSTRAP_KEY,
-  startApiServer,
-  startMigratedPostgres,
-} from '../api/api-harness.js';
+import { type ApiServer, startApiServer, startMigratedPostgres } from '../api/api-harness.js';
 import type { TestPostgres } from '../support/postgres.js';
+import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 /**
@@ -41,14 +36,8 @@ describe('webhook runs', () => {
   });
 
   test('stopping mid-run gives the unsent events back, their attempt uncounted', async () => {
-    const resend = new Resend(BOOTSTRAP_KEY, { baseUrl: `${server.url}/v1` });
-    const created = await resend.webhooks.create({
-      endpoint: receiver.url,
-      events: ['email.sent'],
-    });
-    assert.equal(created.error, null, JSON.stringify(created.error));
-    receiver.secret = created.data?.signing_secret ?? '';
-    const webhookId = created.data?.id ?? '';
+    const { webhookId, secret } = await createWebhookEndpoint(server, receiver.url);
+    receiver.secret = secret;
     await server.pool.query(
       `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload)
        SELECT tenant_id, id, 'email.sent',
