@@ -47,7 +47,7 @@ const sizes = {
     rounds: 2,
   },
   webhooks: {
-    outboxEmails: quick ? 500 : 3000,
+    outboxEmails: quick ? 500 : 10_000,
     rounds: quick ? 1 : 3,
     deliveryBacklog: quick ? 2000 : 5000,
     deliveryRounds: quick ? 1 : 2,
