@@ -34,8 +34,8 @@ const SENDS_PER_CONNECTION = 2;
 
 /**
  * Due scheduled emails are moved to the queue before a claim, at most this often for all the
- * process's workers: a statement before every claim would be a third of the queue's statements
- * under load, and an idle worker's poll (5 s) is the longer wait anyway.
+ * process's workers: a statement before every claim would double the claims' statements under
+ * load, and an idle worker's poll (5 s) is the longer wait anyway.
  */
 const SCHEDULED_PROMOTION_MS = 1000;
 
