@@ -54,7 +54,7 @@ export function coalesceMessageChunks(transport: Transporter): void {
     mail.message.processFunc((input: Readable) => {
       const output = new CoalescingStream();
       // nodemailer expects a process function to report its input's errors on its output.
-      input.once('error', (error) => output.destroy(error));
+      input.on('error', (error) => output.destroy(error));
       return input.pipe(output);
     });
     done();
