@@ -75,6 +75,8 @@ describe('SMTP verify (POST /v1/test-smtp) against real servers', () => {
     const result = await verifySmtp(config({}));
     assert.equal(result.ok, true, JSON.stringify(result));
     assert.equal(smtpHealth().status, 'ok');
+    const lastOkAt = smtpHealth().lastOkAt ?? '';
+    assert.equal(new Date(lastOkAt).toISOString(), lastOkAt, 'lastOkAt is an ISO time');
   });
 
   it('fails on wrong credentials without showing the password', async () => {

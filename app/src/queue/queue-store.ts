@@ -12,13 +12,17 @@ import { promoteDueScheduledEmails } from './scheduled-emails.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
 
-/** Claims up to `limit` due emails, oldest first, for `workerId`; records a 'sending' event each. */
+/**
+ * Promotes due scheduled emails, then claims up to `limit` due emails, oldest first, for
+ * `workerId`; records a 'sending' event each.
+ */
 export async function claimEmails(
   db: Queryable,
   workerId: string,
   limit: number,
   leaseSeconds: number,
 ): Promise<QueuedEmail[]> {
+  await promoteDueScheduledEmails(db);
   const [batch] = await claimEmailsForWorkers(db, [workerId], limit, leaseSeconds);
   return batch ?? [];
 }
@@ -26,7 +30,8 @@ export async function claimEmails(
 /**
  * One claim for several workers of a process: up to `perWorker` due emails each, in one
  * statement, dealt out in turn (oldest first) and leased to their worker. Answers each worker's
- * batch, in the order of `workerIds`. Promotes due scheduled emails first.
+ * batch, in the order of `workerIds`. Scheduled emails are claimed once promoted
+ * (promoteDueScheduledEmails, which the workers run at most once a second).
  */
 export async function claimEmailsForWorkers(
   db: Queryable,
@@ -34,7 +39,6 @@ export async function claimEmailsForWorkers(
   perWorker: number,
   leaseSeconds: number,
 ): Promise<QueuedEmail[][]> {
-  await promoteDueScheduledEmails(db);
   const { rows } = await db.query<QueuedEmail & { leasedBy: string }>(
     `WITH due AS (
        SELECT id, next_attempt_at, created_at FROM emails

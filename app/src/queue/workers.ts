@@ -6,6 +6,7 @@ import { type BatchLimits, batchWaitOf, StatementBatcher } from '../db/statement
 import type { Logger } from '../logger.js';
 import { trackOpenConnections } from '../smtp/smtp-metrics.js';
 import { createSmtpTransport, openConnections, type SmtpTransport } from '../smtp/transport.js';
+import { atMostEvery } from './at-most-every.js';
 import { trackQueueDepth } from './email-metrics.js';
 import { leaseSweep } from './lease-sweep.js';
 import { startQueueListener } from './queue-listener.js';
@@ -13,6 +14,7 @@ import { claimEmailsForWorkers, type OutcomeReport, recordOutcomes } from './que
 import { QueueWakeup } from './queue-wakeup.js';
 import { runQueueWorker, type WorkerTuning } from './queue-worker.js';
 import type { QueuedEmail } from './queued-email.js';
+import { promoteDueScheduledEmails } from './scheduled-emails.js';
 import { SendGate } from './send-gate.js';
 
 export const DEFAULT_TUNING: WorkerTuning = Object.freeze({
@@ -29,6 +31,13 @@ const OUTCOME_BATCH: BatchLimits = { maxBatch: 64, maxInFlight: 1 };
  * so a connection that finishes a message starts the next without waiting for a worker.
  */
 const SENDS_PER_CONNECTION = 2;
+
+/**
+ * Due scheduled emails are moved to the queue before a claim, at most this often for all the
+ * process's workers: a statement before every claim would double the claims' statements under
+ * load, and an idle worker's poll (5 s) is the longer wait anyway.
+ */
+const SCHEDULED_PROMOTION_MS = 1000;
 
 export interface StartQueueWorkersOptions {
   readonly pool: pg.Pool;
@@ -77,11 +86,16 @@ export async function startQueueWorkers(options: StartQueueWorkersOptions): Prom
     OUTCOME_BATCH,
     batchWaitOf(pool),
   );
+  const promoteScheduledEmails = atMostEvery(SCHEDULED_PROMOTION_MS, async () => {
+    await promoteDueScheduledEmails(pool);
+  });
   // Workers that ask for a batch at the same time (typically those whose outcomes just shared a
   // statement) share one claim statement too; claims run one at a time.
   const claims = new StatementBatcher(
-    (workerIds: string[]) =>
-      claimEmailsForWorkers(pool, workerIds, tuning.batchSize, tuning.leaseSeconds),
+    async (workerIds: string[]) => {
+      await promoteScheduledEmails();
+      return claimEmailsForWorkers(pool, workerIds, tuning.batchSize, tuning.leaseSeconds);
+    },
     { maxBatch: config.queue.workers, maxInFlight: 1 },
     batchWaitOf(pool),
   );

@@ -12,20 +12,26 @@ export interface SmtpHealth {
   lastError: string | null;
 }
 
-const health: SmtpHealth = {
+const health: Omit<SmtpHealth, 'lastOkAt'> = {
   status: 'unknown',
-  lastOkAt: null,
   lastErrorAt: null,
   lastError: null,
 };
+// Every delivery records a contact: the time is kept as a number and formatted when read.
+let lastOkAtMs: number | undefined;
 
 export function smtpHealth(): Readonly<SmtpHealth> {
-  return { ...health };
+  return {
+    status: health.status,
+    lastOkAt: lastOkAtMs === undefined ? null : new Date(lastOkAtMs).toISOString(),
+    lastErrorAt: health.lastErrorAt,
+    lastError: health.lastError,
+  };
 }
 
 export function recordSmtpOk(): void {
   health.status = 'ok';
-  health.lastOkAt = new Date().toISOString();
+  lastOkAtMs = Date.now();
 }
 
 export function recordSmtpUnreachable(description: string): void {

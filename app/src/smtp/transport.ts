@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpConfig } from '../config/app-config.js';
+import { coalesceMessageChunks } from './coalesced-message.js';
 
 export type SmtpTransport = Transporter;
 
@@ -37,7 +38,9 @@ export function smtpTransportOptions(config: SmtpConfig, pooled: boolean) {
 
 /** The pooled transport the queue workers deliver through (at most SMTP_POOL_SIZE connections). */
 export function createSmtpTransport(config: SmtpConfig): SmtpTransport {
-  return nodemailer.createTransport(smtpTransportOptions(config, true));
+  const transport = nodemailer.createTransport(smtpTransportOptions(config, true));
+  coalesceMessageChunks(transport);
+  return transport;
 }
 
 /** Open connections of a pooled transport, read from nodemailer's pool (0 if unavailable). */
