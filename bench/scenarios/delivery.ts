@@ -2,7 +2,7 @@ import { measureNodemailerBaseline } from '../lib/baseline-smtp.js';
 import { startCpuMeter } from '../lib/cpu-meter.js';
 import { type BenchEnvironment, SMTP_POOL_SIZE, startService } from '../lib/environment.js';
 import { readProcessCpuMs } from '../lib/proc-cpu.js';
-import { ratio, round } from '../lib/stats.js';
+import { median, ratio, round } from '../lib/stats.js';
 import { timeBacklogDelivery, waitForDeliveredRows } from '../lib/timed-delivery.js';
 
 export interface DeliveryRow {
@@ -20,7 +20,9 @@ export interface DeliveryRow {
 
 export interface DeliveryResult {
   readonly backlog: number;
+  /** The median of the nodemailer runs, one before each SelfMX run. */
   readonly baseline_per_second: number;
+  readonly baseline_runs_per_second: number[];
   readonly baseline_max_smtp_connections: number;
   /** The nodemailer sender process's CPU ms per message. */
   readonly baseline_cpu_ms: number;
@@ -29,16 +31,18 @@ export interface DeliveryResult {
 
 /**
  * A backlog of `backlog` emails delivered by `serve` with each QUEUE_WORKERS value, against
- * nodemailer alone sending the same number of the same messages with the same pool.
+ * nodemailer alone sending the same number of the same messages with the same pool. A nodemailer
+ * run precedes each SelfMX run (A B A B), so that a slow spell of the machine hits both sides.
  */
 export async function measureDelivery(
   env: BenchEnvironment,
   backlog: number,
   workerCounts: number[],
 ): Promise<DeliveryResult> {
-  const baseline = await measureNodemailerBaseline(env.sink, SMTP_POOL_SIZE, backlog);
-  const rows: DeliveryRow[] = [];
+  const baselines: Awaited<ReturnType<typeof measureNodemailerBaseline>>[] = [];
+  const runs: (Omit<DeliveryRow, 'ratio'> & { rate: number })[] = [];
   for (const workers of workerCounts) {
+    baselines.push(await measureNodemailerBaseline(env.sink, SMTP_POOL_SIZE, backlog));
     const service = await startService(env, { QUEUE_WORKERS: String(workers) });
     try {
       env.sink.stats.maxOpen = env.sink.stats.open;
@@ -51,10 +55,10 @@ export async function measureDelivery(
       });
       const cpu = meter?.(backlog) ?? {};
       const ids = new Set(env.sink.messages.map((message) => message.header('message-id')));
-      rows.push({
+      runs.push({
         workers,
+        rate: timed.perSecond,
         per_second: round(timed.perSecond, 1),
-        ratio: ratio(timed.perSecond, baseline.perSecond),
         cpu_ms: cpu,
         duplicates: env.sink.messages.length - ids.size,
         delivered_rows: await waitForDeliveredRows(env.pool, backlog),
@@ -64,11 +68,13 @@ export async function measureDelivery(
       await service.stop();
     }
   }
+  const baselineRate = median(baselines.map((run) => run.perSecond));
   return {
     backlog,
-    baseline_per_second: round(baseline.perSecond, 1),
-    baseline_max_smtp_connections: baseline.maxOpenConnections,
-    baseline_cpu_ms: round(baseline.cpuMsPerMessage, 3),
-    rows,
+    baseline_per_second: round(baselineRate, 1),
+    baseline_runs_per_second: baselines.map((run) => round(run.perSecond, 1)),
+    baseline_max_smtp_connections: Math.max(...baselines.map((run) => run.maxOpenConnections)),
+    baseline_cpu_ms: round(median(baselines.map((run) => run.cpuMsPerMessage)), 3),
+    rows: runs.map(({ rate, ...row }) => ({ ...row, ratio: ratio(rate, baselineRate) })),
   };
 }
