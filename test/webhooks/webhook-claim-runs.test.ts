@@ -1,40 +1,24 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type pg from 'pg';
 import {
   type ClaimedWebhookEvent,
   claimWebhookEvents,
   releaseWebhookEvents,
 } from '../../app/src/webhooks/webhook-outbox.js';
-import { type ApiServer, startApiServer, startMigratedPostgres } from '../api/api-harness.js';
-import type { TestPostgres } from '../support/postgres.js';
-import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
+import { createWebhookEndpoint, useWebhookTestServer } from './webhook-endpoint-fixture.js';
 
 /**
  * A claim takes runs of one endpoint's due events under one token each; the per-endpoint bound
  * counts runs (requests that can be in flight), so long runs never put more requests in flight.
  */
 describe('claiming webhook events in runs', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
+  const fx = useWebhookTestServer({ WEBHOOK_WORKERS: '0' });
   const claim = { runs: 8, perEndpoint: 2, runLength: 16, claimSeconds: 30 };
 
-  before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres, {
-      WEBHOOK_WORKERS: '0',
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-    });
-  });
-  after(async () => {
-    await server?.close();
-    await postgres?.destroy();
-  });
-
   async function endpointWithPendingEvents(count: number) {
-    const { webhookId } = await createWebhookEndpoint(server);
-    await server.pool.query(
+    const { webhookId } = await createWebhookEndpoint(fx.server);
+    await fx.server.pool.query(
       `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload, next_attempt_at)
        SELECT tenant_id, id, 'email.sent', '{}', now() - make_interval(secs => n)
          FROM webhooks, generate_series(1, $2) AS n WHERE id = $1`,
@@ -45,7 +29,7 @@ describe('claiming webhook events in runs', () => {
 
   /** Only this endpoint's runs: each test's endpoint is its own. */
   async function claimOf(webhookId: string, finished: string[] = []) {
-    const runs = await claimWebhookEvents(server.pool, { ...claim, finished });
+    const runs = await claimWebhookEvents(fx.server.pool, { ...claim, finished });
     return runs.filter((run) => run[0]?.webhook_id === webhookId);
   }
 
@@ -69,19 +53,21 @@ describe('claiming webhook events in runs', () => {
 
   test('a failing endpoint gets runs of one event', async () => {
     const webhookId = await endpointWithPendingEvents(5);
-    await server.pool.query('UPDATE webhooks SET failing_since = now() WHERE id = $1', [webhookId]);
+    await fx.server.pool.query('UPDATE webhooks SET failing_since = now() WHERE id = $1', [
+      webhookId,
+    ]);
     assert.deepEqual(sizes(await claimOf(webhookId)), [1, 1]);
   });
 
   test('counting the runs in flight reads only claimed events, not those waiting for a retry (EXPLAIN)', async () => {
     const webhookId = await endpointWithPendingEvents(0);
-    await server.pool.query(
+    await fx.server.pool.query(
       `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload, attempts, next_attempt_at)
        SELECT tenant_id, id, 'email.sent', '{}', 3, now() + interval '1 hour'
          FROM webhooks, generate_series(1, 20000) WHERE id = $1`,
       [webhookId],
     );
-    await server.pool.query('ANALYZE webhook_events');
+    await fx.server.pool.query('ANALYZE webhook_events');
     // The exact SQL the workers send, captured, then EXPLAINed.
     let sent: { text: string; values: unknown[] } | undefined;
     const recorder = {
@@ -92,7 +78,7 @@ describe('claiming webhook events in runs', () => {
     } as unknown as Pick<pg.Pool, 'query'>;
     await claimWebhookEvents(recorder, claim);
     assert.ok(sent);
-    const client = await server.pool.connect();
+    const client = await fx.server.pool.connect();
     try {
       await client.query('BEGIN');
       const { rows } = await client.query(`EXPLAIN ${sent.text}`, sent.values);
@@ -111,12 +97,12 @@ describe('claiming webhook events in runs', () => {
     const [kept, released, reclaimed] = run;
     assert.ok(kept && released && reclaimed);
     // Another claim took this one after the first expired (a new token, a new attempt).
-    await server.pool.query(
+    await fx.server.pool.query(
       `UPDATE webhook_events SET claim_token = gen_random_uuid(), attempts = 2 WHERE id = $1`,
       [reclaimed.id],
     );
-    await releaseWebhookEvents(server.pool, [released, reclaimed]);
-    const { rows } = await server.pool.query<{
+    await releaseWebhookEvents(fx.server.pool, [released, reclaimed]);
+    const { rows } = await fx.server.pool.query<{
       id: string;
       status: string;
       attempts: number;

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { recordWebhookAttempt } from '../../app/src/webhooks/webhook-outbox.js';
-import { type ApiServer, startApiServer, startMigratedPostgres } from '../api/api-harness.js';
-import type { TestPostgres } from '../support/postgres.js';
-import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
+import { createWebhookEndpoint, useWebhookTestServer } from './webhook-endpoint-fixture.js';
 
 /**
  * Deleting a webhook while a worker records an attempt of one of its events: both lock the
@@ -11,26 +9,13 @@ import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
  * deadlock by failing one of them (the DELETE answered 500).
  */
 describe('deleting a webhook during an attempt', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
-
-  before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres, {
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-    });
-  });
-  after(async () => {
-    await server?.close();
-    await postgres?.destroy();
-  });
+  const fx = useWebhookTestServer();
 
   test('the attempt waits for the delete and records nothing; neither fails', async () => {
-    const { webhookId } = await createWebhookEndpoint(server);
+    const { webhookId } = await createWebhookEndpoint(fx.server);
     const {
       rows: [event],
-    } = await server.pool.query<{ id: string; tenant_id: string; claim_token: string }>(
+    } = await fx.server.pool.query<{ id: string; tenant_id: string; claim_token: string }>(
       `INSERT INTO webhook_events
          (tenant_id, webhook_id, type, payload, status, attempts, claim_token)
        SELECT tenant_id, id, 'email.sent', '{}', 'attempting', 1, gen_random_uuid()
@@ -41,12 +26,12 @@ describe('deleting a webhook during an attempt', () => {
     assert.ok(event);
 
     // The delete's transaction holds the webhook row while the worker records its attempt.
-    const deleter = await postgres.client('selfmx');
+    const deleter = await fx.postgres.client('selfmx');
     try {
       await deleter.query('BEGIN');
       await deleter.query('SELECT 1 FROM webhooks WHERE id = $1 FOR UPDATE', [webhookId]);
       const attempt = recordWebhookAttempt(
-        server.pool,
+        fx.server.pool,
         { ...event, webhook_id: webhookId, attempts: 1 },
         { ok: false, httpStatus: 500, response: 'server error' },
         5,

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   type AttemptOutcome,
   recordWebhookAttempts,
 } from '../../app/src/webhooks/webhook-outbox.js';
-import { type ApiServer, startApiServer, startMigratedPostgres } from '../api/api-harness.js';
-import type { TestPostgres } from '../support/postgres.js';
-import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
+import { createWebhookEndpoint, useWebhookTestServer } from './webhook-endpoint-fixture.js';
 
 /**
  * Outcomes that end together are recorded in one statement: each attempt still gets its row and
@@ -15,26 +13,12 @@ import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
  * statement decides its failing streak.
  */
 describe('recording webhook attempts together', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
-
-  before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres, {
-      WEBHOOK_WORKERS: '0',
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-    });
-  });
-  after(async () => {
-    await server?.close();
-    await postgres?.destroy();
-  });
+  const fx = useWebhookTestServer({ WEBHOOK_WORKERS: '0' });
 
   async function endpointWithEvents(count: number) {
-    const { webhookId } = await createWebhookEndpoint(server);
+    const { webhookId } = await createWebhookEndpoint(fx.server);
     // As a claim leaves them: attempting, one attempt counted, under one claim token.
-    const { rows } = await server.pool.query<{
+    const { rows } = await fx.server.pool.query<{
       id: string;
       tenant_id: string;
       claim_token: string;
@@ -74,14 +58,14 @@ describe('recording webhook attempts together', () => {
         disableAfterSeconds: 3600,
       },
     ];
-    const recorded = await recordWebhookAttempts(server.pool, outcomes);
+    const recorded = await recordWebhookAttempts(fx.server.pool, outcomes);
     assert.deepEqual(recorded, [
       { recorded: true, disabled: false },
       { recorded: true, disabled: false },
       { recorded: false, disabled: false },
       { recorded: false, disabled: false },
     ]);
-    const { rows: states } = await server.pool.query<{ id: string; status: string; n: number }>(
+    const { rows: states } = await fx.server.pool.query<{ id: string; status: string; n: number }>(
       `SELECT ev.id, ev.status, (SELECT count(*)::int FROM webhook_attempts a
                                    WHERE a.webhook_event_id = ev.id) AS n
          FROM webhook_events ev WHERE webhook_id = $1`,
@@ -92,7 +76,7 @@ describe('recording webhook attempts together', () => {
     assert.deepEqual(byId.get(second.id), { id: second.id, status: 'success', n: 1 });
     assert.deepEqual(byId.get(third.id), { id: third.id, status: 'attempting', n: 0 });
     assert.deepEqual(byId.get(fourth.id), { id: fourth.id, status: 'attempting', n: 0 });
-    const { rows: hooks } = await server.pool.query<{ failing: boolean; enabled: boolean }>(
+    const { rows: hooks } = await fx.server.pool.query<{ failing: boolean; enabled: boolean }>(
       'SELECT failing_since IS NOT NULL AS failing, enabled FROM webhooks WHERE id = $1',
       [webhookId],
     );
@@ -101,12 +85,12 @@ describe('recording webhook attempts together', () => {
 
   test('failures that outlast WEBHOOK_DISABLE_AFTER disable the endpoint once, audited', async () => {
     const { webhookId, events } = await endpointWithEvents(2);
-    await server.pool.query(
+    await fx.server.pool.query(
       `UPDATE webhooks SET failing_since = now() - interval '2 hours' WHERE id = $1`,
       [webhookId],
     );
     const recorded = await recordWebhookAttempts(
-      server.pool,
+      fx.server.pool,
       events.map((event) => ({
         event,
         result: failure,
@@ -118,7 +102,7 @@ describe('recording webhook attempts together', () => {
       { recorded: true, disabled: false },
       { recorded: true, disabled: true },
     ]);
-    const { rows } = await server.pool.query<{ enabled: boolean; audits: number }>(
+    const { rows } = await fx.server.pool.query<{ enabled: boolean; audits: number }>(
       `SELECT enabled, (SELECT count(*)::int FROM audit_logs
                          WHERE action = 'webhook.disabled' AND target_id = $1::text) AS audits
          FROM webhooks WHERE id::text = $1`,

@@ -5,9 +5,7 @@ import {
   startWebhookWorkers,
   type WebhookWorkers,
 } from '../../app/src/webhooks/webhook-workers.js';
-import { type ApiServer, startApiServer, startMigratedPostgres } from '../api/api-harness.js';
-import type { TestPostgres } from '../support/postgres.js';
-import { createWebhookEndpoint } from './webhook-endpoint-fixture.js';
+import { createWebhookEndpoint, useWebhookTestServer } from './webhook-endpoint-fixture.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 /**
@@ -15,30 +13,20 @@ import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.j
  * it stops before sending are given back at once, not left to wait for the claim to expire.
  */
 describe('webhook runs', () => {
-  let postgres: TestPostgres;
-  let server: ApiServer;
+  const fx = useWebhookTestServer({ WEBHOOK_WORKERS: '1', WEBHOOK_ENDPOINT_CONCURRENCY: '1' });
   let receiver: WebhookReceiver;
 
   before(async () => {
-    postgres = await startMigratedPostgres();
-    server = await startApiServer(postgres, {
-      WEBHOOK_WORKERS: '1',
-      WEBHOOK_ENDPOINT_CONCURRENCY: '1',
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      WEBHOOK_ALLOW_HTTP_HOSTS: '127.0.0.1',
-    });
     receiver = await startWebhookReceiver();
   });
   after(async () => {
     await receiver?.stop();
-    await server?.close();
-    await postgres?.destroy();
   });
 
   test('stopping mid-run gives the unsent events back, their attempt uncounted', async () => {
-    const { webhookId, secret } = await createWebhookEndpoint(server, receiver.url);
+    const { webhookId, secret } = await createWebhookEndpoint(fx.server, receiver.url);
     receiver.secret = secret;
-    await server.pool.query(
+    await fx.server.pool.query(
       `INSERT INTO webhook_events (tenant_id, webhook_id, type, payload)
        SELECT tenant_id, id, 'email.sent',
               jsonb_build_object('type', 'email.sent', 'created_at', now()::text,
@@ -49,8 +37,8 @@ describe('webhook runs', () => {
 
     let stopping: Promise<void> | undefined;
     const workers: WebhookWorkers = startWebhookWorkers({
-      pool: server.pool,
-      config: server.config.webhooks,
+      pool: fx.server.pool,
+      config: fx.server.config.webhooks,
       logger: createLogger({ level: 'silent', format: 'json' }),
       tuning: { pollIntervalMs: 50 },
     });
@@ -63,7 +51,7 @@ describe('webhook runs', () => {
     assert.ok(stopping);
     await stopping;
 
-    const { rows } = await server.pool.query<{ status: string; attempts: number; n: number }>(
+    const { rows } = await fx.server.pool.query<{ status: string; attempts: number; n: number }>(
       `SELECT status, attempts, claim_token IS NOT NULL AS held, count(*)::int AS n
          FROM webhook_events WHERE webhook_id = $1
         GROUP BY 1, 2, 3 ORDER BY 1`,
