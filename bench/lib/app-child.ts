@@ -39,6 +39,14 @@ export function spawnApp(args: string[], env: Record<string, string>): AppChild 
   return spawnNodeScript([BUNDLE, ...args], env);
 }
 
+// An absolute specifier: the child resolves --import from its working directory otherwise.
+const TSX_LOADER = import.meta.resolve('tsx');
+
+/** Spawns `node --import tsx <script>` (a TypeScript bench helper) the way spawnApp does. */
+export function spawnTsScript(script: string, env: Record<string, string>): AppChild {
+  return spawnNodeScript(['--import', TSX_LOADER, script], env);
+}
+
 /** Spawns `node <nodeArgs>` the way spawnApp does (log file, profile flags, exactly `env`). */
 export function spawnNodeScript(nodeArgs: string[], env: Record<string, string>): AppChild {
   const logDir = mkdtempSync(join(tmpdir(), 'selfmx-bench-app-'));

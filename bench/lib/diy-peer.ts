@@ -9,7 +9,7 @@ import {
   EMAIL_QUEUE,
   ensureKeyTable,
 } from '../peers/diy-pg-boss/peer-schema.js';
-import { type AppChild, spawnNodeScript, waitForHealthy } from './app-child.js';
+import { type AppChild, spawnTsScript, waitForHealthy } from './app-child.js';
 import { type BenchEnvironment, DB_POOL_SIZE, SMTP_POOL_SIZE } from './environment.js';
 import {
   SAMPLE_FROM,
@@ -20,8 +20,6 @@ import {
 } from './sample-email.js';
 
 const PEER_SERVER = fileURLToPath(new URL('../peers/diy-pg-boss/server.ts', import.meta.url));
-// An absolute specifier: the child resolves --import from its working directory otherwise.
-const TSX_LOADER = import.meta.resolve('tsx');
 const BACKLOG_CHUNK = 1000;
 
 export const PG_BOSS_VERSION = (
@@ -45,7 +43,7 @@ export async function startPeer(env: BenchEnvironment, workers: number): Promise
   await addApiKey(env.pool, 'bench', env.apiKey);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const app = spawnNodeScript(['--import', TSX_LOADER, PEER_SERVER], {
+  const app = spawnTsScript(PEER_SERVER, {
     DATABASE_URL: env.postgres.url(),
     DB_POOL_SIZE: String(DB_POOL_SIZE),
     HOST: '127.0.0.1',

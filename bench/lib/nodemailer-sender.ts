@@ -1,4 +1,5 @@
 import { createPlainSmtpTransport } from './plain-smtp-transport.js';
+import { ownCpuMs } from './proc-cpu.js';
 import {
   SAMPLE_FROM,
   SAMPLE_HTML,
@@ -24,7 +25,7 @@ const settings = JSON.parse(process.env.BENCH_SENDER ?? '{}') as SenderSettings;
 const transport = createPlainSmtpTransport(settings.host, settings.port, settings.poolSize);
 
 process.once('message', async () => {
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = ownCpuMs();
   try {
     await Promise.all(
       Array.from({ length: settings.count }, (_, i) =>
@@ -38,8 +39,7 @@ process.once('message', async () => {
         }),
       ),
     );
-    const cpu = process.cpuUsage(cpuBefore);
-    process.send?.({ ok: true, cpuMs: (cpu.user + cpu.system) / 1000 });
+    process.send?.({ ok: true, cpuMs: ownCpuMs() - cpuBefore });
   } catch (error) {
     process.send?.({ ok: false, error: (error as Error).message });
   } finally {

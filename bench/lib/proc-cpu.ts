@@ -25,6 +25,12 @@ function readStat(pid: number): ProcStat | undefined {
   }
 }
 
+/** CPU time (user + system, all threads) this process has used so far, in ms. */
+export function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /** CPU time (user + system, all threads) a live process has used so far, in ms. */
 export function readProcessCpuMs(pid: number): number {
   return readStat(pid)?.ownMs ?? Number.NaN;

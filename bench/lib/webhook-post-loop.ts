@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { signWebhook } from '../../app/src/webhooks/signing-secret.js';
-import { spawnNodeScript } from './app-child.js';
+import { spawnTsScript } from './app-child.js';
+import { ownCpuMs } from './proc-cpu.js';
 
 export interface PostLoopOptions {
   url: string;
@@ -14,7 +15,6 @@ export interface PostLoopOptions {
   concurrency: number;
 }
 
-const TSX_LOADER = import.meta.resolve('tsx');
 const THIS_FILE = fileURLToPath(import.meta.url);
 const OPTIONS_VARIABLE = 'BENCH_POST_LOOP';
 
@@ -26,7 +26,7 @@ const OPTIONS_VARIABLE = 'BENCH_POST_LOOP';
  * when the loop got an answer other than a 2xx or failed.
  */
 export async function runWebhookPostLoop(options: PostLoopOptions): Promise<{ cpuMs: number }> {
-  const child = spawnNodeScript(['--import', TSX_LOADER, THIS_FILE], {
+  const child = spawnTsScript(THIS_FILE, {
     [OPTIONS_VARIABLE]: JSON.stringify(options),
   });
   const code = await child.exited;
@@ -67,7 +67,7 @@ async function postLoop(options: PostLoopOptions): Promise<{ cpuMs: number }> {
       request.on('error', reject);
       request.end(options.body);
     });
-  const before = process.cpuUsage();
+  const before = ownCpuMs();
   try {
     await Promise.all(
       Array.from({ length: options.concurrency }, async () => {
@@ -80,8 +80,7 @@ async function postLoop(options: PostLoopOptions): Promise<{ cpuMs: number }> {
   } finally {
     agent.destroy();
   }
-  const used = process.cpuUsage(before);
-  return { cpuMs: (used.user + used.system) / 1000 / options.count };
+  return { cpuMs: (ownCpuMs() - before) / options.count };
 }
 
 if (process.env[OPTIONS_VARIABLE] && process.argv[1] === THIS_FILE) {

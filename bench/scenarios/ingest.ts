@@ -4,7 +4,7 @@ import { type ClosedLoopResult, runClosedLoop } from '../lib/closed-loop.js';
 import { startCpuMeter } from '../lib/cpu-meter.js';
 import { emailPoster } from '../lib/email-poster.js';
 import type { BenchEnvironment, RunningService } from '../lib/environment.js';
-import { readProcessCpuMs } from '../lib/proc-cpu.js';
+import { ownCpuMs, readProcessCpuMs } from '../lib/proc-cpu.js';
 import { RssSampler } from '../lib/proc-memory.js';
 import { ratio, round } from '../lib/stats.js';
 
@@ -59,10 +59,6 @@ export async function measureIngest(
   const insert = insertOneEmail(env.pool, tenantId);
   const timing = { durationMs: options.durationMs, warmupMs: options.warmupMs };
   const appCpuMs = () => readProcessCpuMs(service.app.pid);
-  const benchCpuMs = () => {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1000;
-  };
 
   const sampler = new RssSampler(service.app.pid);
   sampler.start();
@@ -75,13 +71,13 @@ export async function measureIngest(
       let apiCpu: Record<string, number> = {};
       let baselineCpu: Record<string, number> = {};
       for (let attempt = 0; attempt < options.rounds; attempt++) {
-        const baselineMeter = startCpuMeter({ postgres: env.postgresCpuMs, bench: benchCpuMs });
+        const baselineMeter = startCpuMeter({ postgres: env.postgresCpuMs, bench: ownCpuMs });
         const b = await runClosedLoop(insert, { concurrency, ...timing });
         const bCpu = baselineMeter(b.total);
         const apiMeter = startCpuMeter({
           app: appCpuMs,
           postgres: env.postgresCpuMs,
-          bench: benchCpuMs,
+          bench: ownCpuMs,
         });
         const a = await runClosedLoop(postEmail, { concurrency, ...timing });
         const aCpu = apiMeter(a.total);

@@ -9,7 +9,7 @@ import {
   SMTP_POOL_SIZE,
   startService,
 } from '../lib/environment.js';
-import { readProcessCpuMs } from '../lib/proc-cpu.js';
+import { ownCpuMs, readProcessCpuMs } from '../lib/proc-cpu.js';
 import { median, ratio, round } from '../lib/stats.js';
 import { timeBacklogDelivery } from '../lib/timed-delivery.js';
 import { runWebhookPostLoop } from '../lib/webhook-post-loop.js';
@@ -114,10 +114,6 @@ export async function measureWebhookDrain(
   const selfmxCpu: Record<string, number>[] = [];
   const baselineCpu: Record<string, number>[] = [];
   const selfmxConnections: number[] = [];
-  const benchCpuMs = () => {
-    const { user, system } = process.cpuUsage();
-    return (user + system) / 1000;
-  };
   let payloadBytes = 0;
   let events = 0;
   try {
@@ -136,7 +132,7 @@ export async function measureWebhookDrain(
       payloadBytes = Buffer.byteLength(pending.samplePayload);
 
       receiver.reset();
-      const baselineMeter = startCpuMeter({ bench: benchCpuMs });
+      const baselineMeter = startCpuMeter({ bench: ownCpuMs });
       const loop = await runWebhookPostLoop({
         url: receiver.url,
         body: pending.samplePayload,
@@ -155,7 +151,7 @@ export async function measureWebhookDrain(
         const meter = startCpuMeter({
           app: () => readProcessCpuMs(drainer.app.pid),
           postgres: env.postgresCpuMs,
-          bench: benchCpuMs,
+          bench: ownCpuMs,
         });
         await receiver.waitFor(events, 60_000 + events * 20);
         selfmxCpu.push(meter(events - sentBefore));
